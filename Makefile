@@ -1,0 +1,73 @@
+# customer_value: `make build` builds the warehouse, `make test` tests it.
+# Both create .venv and install everything on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+# Default sample: 20,000 generated customers (about 0.2M order lines).
+SAMPLE_DIR ?= data/sample
+SAMPLE_CUSTOMERS ?= 20000
+SAMPLE := $(SAMPLE_DIR)/order_lines.parquet
+# Test fixture: a small generated CSV with every kind of dirty row, plus a
+# clickstream file in the events layout.
+FIXTURE_DIR := data/test
+FIXTURE := $(FIXTURE_DIR)/order_lines.csv
+TEST_WAREHOUSE := warehouse/test.duckdb
+
+.PHONY: help setup sample build test lint docs clean
+
+help:
+	@echo "make build   create .venv, generate the sample, dbt build into warehouse/"
+	@echo "make test    same setup, dbt build on the test fixture, then pytest"
+	@echo "make lint    ruff on python_udfs/, tests/ and models/"
+	@echo "make docs    dbt docs generate"
+	@echo "make clean   remove target/, logs/ and the generated warehouse files"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -e ".[dev]"
+	@# So that `source .venv/bin/activate` is enough to run plain dbt.
+	@grep -q DBT_PROFILES_DIR $(BIN)/activate || printf '%s\n' \
+		'export DBT_PROFILES_DIR="$(CURDIR)/profiles"' \
+		'export DBT_SEND_ANONYMOUS_USAGE_STATS=false' >> $(BIN)/activate
+	@touch $@
+
+setup: $(STAMP)
+	@mkdir -p warehouse
+
+$(SAMPLE): | $(STAMP)
+	$(BIN)/cv-generate --out $(SAMPLE_DIR) --customers $(SAMPLE_CUSTOMERS) \
+		--seed 42 --format parquet --events
+
+$(FIXTURE): | $(STAMP)
+	$(BIN)/cv-generate --out $(FIXTURE_DIR) --customers 2000 --seed 7 \
+		--format csv --events
+
+sample: $(SAMPLE)
+
+build: setup $(SAMPLE)
+	$(BIN)/dbt build
+
+test: setup $(FIXTURE) lint
+	CV_WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(BIN)/dbt build --target test \
+		--vars '{input_format: transactions, input_path: $(FIXTURE)}'
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check python_udfs tests models bench
+	$(BIN)/ruff format --check python_udfs tests models bench
+
+docs: setup
+	$(BIN)/dbt docs generate
+
+clean:
+	rm -rf target logs warehouse/*.duckdb warehouse/*.wal warehouse/duckdb_tmp

@@ -1,0 +1,191 @@
+{{ config(post_hook="{{ cv_assert_rejected_share() }}") }}
+
+{#-
+    Every data row of the input file(s), parsed onto canonical columns, with
+    its status: sale, return, event (a non-purchase event) or rejected (with
+    the first failed check as reject_reason). Staging models select from
+    here; nothing is dropped.
+-#}
+
+{%- set layout = cv_input_columns() -%}
+{%- set f = cv_input_fields(layout) -%}
+{%- set is_events = var('input_format') == 'events' -%}
+{%- set dedupe = var('reject_exact_duplicates') -%}
+{%- if dedupe == 'auto' -%}
+    {%- set dedupe = var('input_format') != 'cdnow' -%}
+{%- endif -%}
+{%- set max_ts = var('max_valid_timestamp')
+    or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+
+with
+
+source_rows as (
+    select * from {{ cv_input_rows() }}
+),
+
+mapped as (
+    select
+        source_rows.filename as source_file,
+        source_rows.source_row_number,
+        {%- for name in f %}
+        {{ f[name].expr }} as {{ name }}_raw,
+        {%- endfor %}
+        {%- for column in layout['all'] %}
+        source_rows.{{ adapter.quote(column) }}
+            as {{ adapter.quote('raw__' ~ column) }},
+        {%- endfor %}
+    from source_rows
+),
+
+parsed as (
+    select
+        *,
+        {{ cv_clean_text('order_id_raw', f.order_id.type) }} as order_id,
+        {{ cv_clean_text('customer_id_raw', f.customer_id.type, true) }}
+            as customer_id,
+        {{ cv_parse_timestamp('ordered_at_raw', f.ordered_at.type) }}
+            as ordered_at,
+        {{ cv_clean_text('product_id_raw', f.product_id.type, true) }}
+            as product_id,
+        {{ cv_clean_text('product_name_raw', f.product_name.type) }}
+            as product_name,
+        {{ cv_clean_text('product_category_raw', f.product_category.type) }}
+            as product_category,
+        {{ cv_parse_number('quantity_raw', f.quantity.type, 'integer') }}
+            as quantity,
+        {{ cv_parse_number('unit_price_raw', f.unit_price.type, 'double') }}
+            as unit_price_parsed,
+        {{ cv_parse_number('line_amount_raw', f.line_amount.type, 'double') }}
+            as line_amount_parsed,
+        {{ cv_clean_text('store_id_raw', f.store_id.type) }} as store_id,
+        lower({{ cv_clean_text('event_type_raw', f.event_type.type) }})
+            as event_type,
+        {{ cv_clean_text('session_id_raw', f.session_id.type) }}
+            as session_id,
+        {{ cv_clean_text('category_id_raw', f.category_id.type, true) }}
+            as category_id,
+        {{ cv_clean_text('brand_raw', f.brand.type) }} as brand
+    from mapped
+),
+
+priced as (
+    select
+        *,
+        coalesce(
+            unit_price_parsed,
+            line_amount_parsed / nullif(quantity, 0)
+        ) as unit_price,
+        coalesce(line_amount_parsed, quantity * unit_price_parsed)
+            as line_amount,
+        {%- if is_events %}
+        event_type = 'purchase' as is_order_line
+        {%- else %}
+        true as is_order_line
+        {%- endif %}
+    from parsed
+),
+
+checked as (
+    select
+        *,
+        case
+            when is_malformed_raw then 'malformed_line'
+            when customer_id is null then 'missing_customer_id'
+            when {{ cv_is_blank('ordered_at_raw', f.ordered_at.type) }}
+                then 'missing_timestamp'
+            when ordered_at is null then 'unparseable_timestamp'
+            when ordered_at > timestamp '{{ max_ts }}'
+                then 'future_timestamp'
+            {%- if is_events %}
+            when event_type is null
+                or event_type not in (
+                    'view', 'cart', 'remove_from_cart', 'purchase'
+                )
+                then 'unknown_event_type'
+            {%- endif %}
+            when product_id is null then 'missing_product_id'
+            when not is_order_line then null
+            when order_id is null then 'missing_order_id'
+            when {{ cv_is_blank('quantity_raw', f.quantity.type) }}
+                then 'missing_quantity'
+            when quantity is null then 'unparseable_quantity'
+            when quantity = 0 then 'zero_quantity'
+            when {{ cv_is_blank('unit_price_raw', f.unit_price.type) }}
+                and line_amount_parsed is null
+                then 'missing_price'
+            when unit_price is null then 'unparseable_price'
+            when unit_price <= 0 then 'non_positive_price'
+            when is_cancellation_raw and quantity > 0
+                then 'cancellation_with_positive_quantity'
+        end as failed_check
+    from priced
+),
+
+deduplicated as (
+    select
+        *,
+        {%- if dedupe and layout['all'] %}
+        row_number() over (
+            partition by
+                {%- for column in layout['all'] %}
+                {{ adapter.quote('raw__' ~ column) }}
+                {{- ',' if not loop.last }}
+                {%- endfor %}
+            order by source_row_number
+        ) > 1 as is_exact_duplicate
+        {%- else %}
+        false as is_exact_duplicate
+        {%- endif %}
+    from checked
+),
+
+final as (
+    select
+        source_file,
+        source_row_number,
+        case
+            when failed_check is not null or is_exact_duplicate
+                then 'rejected'
+            when not is_order_line then 'event'
+            when quantity < 0 then 'return'
+            else 'sale'
+        end as row_status,
+        coalesce(
+            failed_check,
+            case when is_exact_duplicate then 'exact_duplicate' end
+        ) as reject_reason,
+        order_id,
+        customer_id,
+        ordered_at,
+        product_id,
+        product_name,
+        product_category,
+        quantity,
+        unit_price,
+        line_amount,
+        coalesce(quantity < 0, false) as is_return,
+        {%- if 'store_id' in layout['columns'] %}
+        coalesce(store_id, 'unknown') as store_id,
+        {%- else %}
+        'all' as store_id,
+        {%- endif %}
+        event_type,
+        session_id,
+        category_id,
+        brand,
+        case
+            when failed_check is not null or is_exact_duplicate
+                then concat_ws(
+                    ' | ',
+                    {%- for column in layout['all'] %}
+                    '{{ column }}=' || coalesce(
+                        cast({{ adapter.quote('raw__' ~ column) }} as varchar),
+                        ''
+                    ){{ ',' if not loop.last }}
+                    {%- endfor %}
+                )
+        end as raw_record
+    from deduplicated
+)
+
+select * from final

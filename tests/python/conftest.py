@@ -1,0 +1,94 @@
+"""Shared fixtures: run dbt on a given input into a throw-away warehouse."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
+FIXTURES = PROJECT_DIR / "tests" / "fixtures"
+ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail.csv"
+EVENTS_SAMPLE = SHARED_DATA / "ecommerce_behavior_sample" / "2019-Oct_head17434.csv"
+
+
+def lifetimes_dataset(name: str) -> Path:
+    """Path of a data file shipped inside the lifetimes package."""
+    import lifetimes
+
+    return Path(lifetimes.__file__).parent / "datasets" / name
+
+
+def require(path: Path) -> Path:
+    """Skip the calling test, saying why, when a data file is absent."""
+    if not path.exists():
+        pytest.skip(f"data file not present: {path}")
+    return path
+
+
+@dataclass
+class DbtResult:
+    """Outcome of one dbt invocation."""
+
+    returncode: int
+    output: str
+    warehouse: Path
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as conn:
+            return conn.execute(sql).fetchall()
+
+    def scalar(self, sql: str):
+        return self.query(sql)[0][0]
+
+
+def _dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else shutil.which("dbt") or "dbt"
+
+
+@pytest.fixture
+def run_dbt(tmp_path):
+    """Run a dbt command against a fresh warehouse under tmp_path."""
+
+    def _run(
+        args: list[str], dbt_vars: dict | None = None, warehouse: Path | None = None
+    ) -> DbtResult:
+        warehouse = warehouse or tmp_path / "warehouse.duckdb"
+        env = {
+            **os.environ,
+            "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "CV_WAREHOUSE_PATH": str(warehouse),
+            "CV_DUCKDB_TEMP_DIR": str(tmp_path / "duckdb_tmp"),
+            "CV_TARGET": "test",
+        }
+        command = [
+            _dbt_executable(),
+            *args,
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ]
+        if dbt_vars:
+            command += ["--vars", json.dumps(dbt_vars)]
+        done = subprocess.run(
+            command,
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        return DbtResult(done.returncode, done.stdout + done.stderr, warehouse)
+
+    return _run

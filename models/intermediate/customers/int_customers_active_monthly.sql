@@ -1,0 +1,46 @@
+{#-
+    One row per customer and month in which the customer placed at least one
+    order (sale) or returned something, with the customer's first-purchase
+    month (cohort). Drives new/returning/retained counts and cohorts.
+-#}
+with
+
+orders as (
+    select * from {{ ref('int_orders_aggregated') }}
+),
+
+customers as (
+    select
+        customer_id,
+        first_order_month
+    from {{ ref('int_orders_aggregated_to_customers') }}
+),
+
+customer_months as (
+    select
+        customer_id,
+        order_month,
+        sum(case when is_sale then 1 else 0 end) as orders,
+        sum(gross_revenue) as gross_revenue,
+        sum(net_revenue) as net_revenue
+    from orders
+    group by customer_id, order_month
+),
+
+final as (
+    select
+        customer_months.customer_id,
+        customer_months.order_month,
+        customers.first_order_month,
+        customer_months.orders > 0 as is_active,
+        customer_months.order_month = customers.first_order_month
+            as is_new,
+        cast(customer_months.orders as bigint) as orders,
+        customer_months.gross_revenue,
+        customer_months.net_revenue
+    from customer_months
+    inner join customers
+        on customer_months.customer_id = customers.customer_id
+)
+
+select * from final

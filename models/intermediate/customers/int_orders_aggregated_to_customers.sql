@@ -1,0 +1,80 @@
+{#-
+    Orders rolled up to customers. A customer with only returns (say, a
+    cancellation of an order placed before the data starts) has zero orders
+    and null first/last order times.
+-#}
+with
+
+orders as (
+    select * from {{ ref('int_orders_aggregated') }}
+),
+
+store_orders as (
+    select
+        customer_id,
+        store_id,
+        count(*) as store_order_count
+    from orders
+    where is_sale
+    group by customer_id, store_id
+),
+
+ranked_stores as (
+    select
+        customer_id,
+        store_id,
+        row_number() over (
+            partition by customer_id
+            order by store_order_count desc, store_id
+        ) as store_rank
+    from store_orders
+),
+
+home_stores as (
+    select
+        customer_id,
+        store_id as home_store_id
+    from ranked_stores
+    where store_rank = 1
+),
+
+customer_totals as (
+    select
+        customer_id,
+        min(case when is_sale then ordered_at end) as first_ordered_at,
+        max(case when is_sale then ordered_at end) as last_ordered_at,
+        min(case when is_sale then ordered_at_local end)
+            as first_ordered_at_local,
+        max(case when is_sale then ordered_at_local end)
+            as last_ordered_at_local,
+        sum(case when is_sale then 1 else 0 end) as orders,
+        sum(units) as units,
+        sum(gross_revenue) as gross_revenue,
+        sum(returns_amount) as returns_amount,
+        sum(net_revenue) as net_revenue
+    from orders
+    group by customer_id
+),
+
+final as (
+    select
+        customer_totals.customer_id,
+        customer_totals.first_ordered_at,
+        customer_totals.last_ordered_at,
+        customer_totals.first_ordered_at_local,
+        customer_totals.last_ordered_at_local,
+        cast({{ dbt.date_trunc(
+            'month', 'customer_totals.first_ordered_at_local'
+        ) }} as date) as first_order_month,
+        cast(customer_totals.orders as bigint) as orders,
+        cast(customer_totals.units as bigint) as units,
+        customer_totals.gross_revenue,
+        customer_totals.returns_amount,
+        customer_totals.net_revenue,
+        home_stores.home_store_id
+    from customer_totals
+    left join home_stores
+        on customer_totals.customer_id = home_stores.customer_id
+)
+
+select * from final

@@ -1,0 +1,11 @@
+{#- Fails for each combination of `columns` that occurs more than once. -#}
+{% test cv_unique_combination(model, columns) %}
+
+select
+    {{ columns | join(', ') }},
+    count(*) as occurrences
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+
+{% endtest %}

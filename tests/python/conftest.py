@@ -55,9 +55,8 @@ def _dbt_executable() -> str:
     return str(candidate) if candidate.exists() else shutil.which("dbt") or "dbt"
 
 
-@pytest.fixture
-def run_dbt(tmp_path):
-    """Run a dbt command against a fresh warehouse under tmp_path."""
+def make_dbt_runner(tmp_path: Path):
+    """Return a function that runs dbt against a fresh warehouse in tmp_path."""
 
     def _run(
         args: list[str], dbt_vars: dict | None = None, warehouse: Path | None = None
@@ -92,3 +91,9 @@ def run_dbt(tmp_path):
         return DbtResult(done.returncode, done.stdout + done.stderr, warehouse)
 
     return _run
+
+
+@pytest.fixture
+def run_dbt(tmp_path):
+    """Run a dbt command against a fresh warehouse under tmp_path."""
+    return make_dbt_runner(tmp_path)

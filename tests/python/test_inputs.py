@@ -31,8 +31,7 @@ def test_every_reject_reason_is_recorded_with_its_row(run_dbt):
     assert result.returncode == 0, result.output
     rejected = dict(
         result.query(
-            "select source_row_number, reject_reason "
-            "from stg_input__rejected_rows"
+            "select source_row_number, reject_reason from stg_input__rejected_rows"
         )
     )
     assert rejected == {
@@ -53,8 +52,7 @@ def test_every_reject_reason_is_recorded_with_its_row(run_dbt):
         20: "unparseable_quantity",
     }
     raw = result.scalar(
-        "select raw_record from stg_input__rejected_rows "
-        "where source_row_number = 5"
+        "select raw_record from stg_input__rejected_rows where source_row_number = 5"
     )
     assert "ordered_at=not a date" in raw
     lines = {
@@ -105,10 +103,22 @@ def test_online_retail_ii_layout_with_month_first_dates(run_dbt):
         (1, "sale", None, "13085", dt.datetime(2009, 12, 1, 7, 45), "United Kingdom"),
         (2, "sale", None, "13085", dt.datetime(2009, 12, 1, 7, 45), "United Kingdom"),
         (3, "return", None, "16321", dt.datetime(2009, 12, 1, 10, 33), "Australia"),
-        (4, "rejected", "missing_customer_id", None, dt.datetime(2010, 6, 15, 23, 30),
-         "United Kingdom"),
-        (5, "rejected", "cancellation_with_positive_quantity", "16321",
-         dt.datetime(2009, 12, 1, 10, 33), "Australia"),
+        (
+            4,
+            "rejected",
+            "missing_customer_id",
+            None,
+            dt.datetime(2010, 6, 15, 23, 30),
+            "United Kingdom",
+        ),
+        (
+            5,
+            "rejected",
+            "cancellation_with_positive_quantity",
+            "16321",
+            dt.datetime(2009, 12, 1, 10, 33),
+            "Australia",
+        ),
     ]
 
 
@@ -121,9 +131,7 @@ def test_online_retail_ii_layout_with_month_first_dates(run_dbt):
         ("no_such_file_*.csv", "Input not found"),
     ],
 )
-def test_bad_files_fail_with_a_message_naming_file_and_columns(
-    run_dbt, path, message
-):
+def test_bad_files_fail_with_a_message_naming_file_and_columns(run_dbt, path, message):
     result = _build_staging(
         run_dbt, input_format="transactions", input_path=str(INPUTS / path)
     )
@@ -160,9 +168,7 @@ def test_rejected_share_above_limit_fails_with_counts_and_where_to_look(run_dbt)
 
 def test_online_retail_real_file_reconciles(run_dbt):
     path = require(ONLINE_RETAIL)
-    result = _build_staging(
-        run_dbt, input_format="online_retail", input_path=str(path)
-    )
+    result = _build_staging(run_dbt, input_format="online_retail", input_path=str(path))
     assert result.returncode == 0, result.output
     counts = dict(
         result.query(
@@ -190,9 +196,7 @@ def test_online_retail_real_file_reconciles(run_dbt):
 
 def test_events_sample_reconciles(run_dbt):
     path = require(EVENTS_SAMPLE)
-    result = _build_staging(
-        run_dbt, input_format="events", input_path=str(path)
-    )
+    result = _build_staging(run_dbt, input_format="events", input_path=str(path))
     assert result.returncode == 0, result.output
     assert result.scalar("select count(*) from base_input__rows") == 17_434
     by_type = dict(
@@ -213,7 +217,10 @@ def test_cdnow_master_keeps_identical_lines_and_reconciles(run_dbt):
     result = _build_staging(run_dbt, input_format="cdnow", input_path=str(path))
     assert result.returncode == 0, result.output
     assert result.scalar("select count(*) from base_input__rows") == 69_659
-    assert result.scalar("select count(distinct customer_id) from base_input__rows") == 23_570
+    assert (
+        result.scalar("select count(distinct customer_id) from base_input__rows")
+        == 23_570
+    )
     reasons = dict(
         result.query(
             "select reject_reason, count(*) from stg_input__rejected_rows group by 1"

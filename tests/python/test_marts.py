@@ -1,0 +1,139 @@
+"""End-to-end: the KPI marts on real data, with every dbt test and contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import EVENTS_SAMPLE, ONLINE_RETAIL, make_dbt_runner, require
+
+# Distinct customers per month after the usual cleaning, as published for the
+# UCI Online Retail data (see shared/data/online_retail/SOURCE.md).
+PUBLISHED_ACTIVE_CUSTOMERS = {
+    "2010-12": 885,
+    "2011-01": 741,
+    "2011-02": 758,
+    "2011-03": 974,
+    "2011-04": 856,
+    "2011-05": 1056,
+    "2011-06": 991,
+    "2011-07": 949,
+    "2011-08": 935,
+    "2011-09": 1266,
+    "2011-10": 1364,
+    "2011-11": 1664,
+    "2011-12": 615,
+}
+
+
+@pytest.fixture(scope="module")
+def online_retail_build(tmp_path_factory):
+    """One full `dbt build` on the real Online Retail file, with Parquet export."""
+    path = require(ONLINE_RETAIL)
+    tmp = tmp_path_factory.mktemp("online_retail")
+    result = make_dbt_runner(tmp)(
+        ["build"],
+        {
+            "input_format": "online_retail",
+            "input_path": str(path),
+            "export_marts_parquet": True,
+            "export_path": str(tmp),
+        },
+    )
+    assert result.returncode == 0, result.output
+    return result, tmp
+
+
+def test_online_retail_standard_cleaning_figures(online_retail_build):
+    result, _ = online_retail_build
+    buyers = result.scalar("select count(*) from dim_customers where orders > 0")
+    assert buyers == 4_338
+    # Gross revenue of kept sales, plus the exact duplicates we set aside,
+    # equals the usual cleaned revenue to the cent.
+    gross = result.scalar("select sum(gross_revenue) from fct_revenue_monthly")
+    duplicates = result.scalar(
+        "select coalesce(sum(quantity * unit_price), 0) "
+        "from stg_input__rejected_rows where reject_reason = 'exact_duplicate' "
+        "and quantity > 0 and unit_price > 0 and customer_id is not null"
+    )
+    assert round(gross + duplicates, 2) == pytest.approx(8_911_407.90, abs=0.001)
+
+
+def test_online_retail_monthly_active_customers_match_published(
+    online_retail_build,
+):
+    result, _ = online_retail_build
+    active = {
+        month.strftime("%Y-%m"): count
+        for month, count in result.query(
+            "select month, active_customers from fct_customers_monthly"
+        )
+    }
+    assert active == PUBLISHED_ACTIVE_CUSTOMERS
+
+
+def test_net_revenue_ties_back_and_rates_are_bounded(online_retail_build):
+    result, _ = online_retail_build
+    marts_net = result.scalar("select sum(net_revenue) from fct_revenue_monthly")
+    staging_net = result.scalar("select sum(line_amount) from stg_input__order_lines")
+    assert marts_net == pytest.approx(staging_net, abs=0.01)
+    assert (
+        result.scalar(
+            "select count(*) from fct_customers_monthly "
+            "where new_customer_ratio > 1 or retention_rate > 1"
+        )
+        == 0
+    )
+
+
+def test_marts_are_exported_to_parquet(online_retail_build):
+    result, export_dir = online_retail_build
+    exported = sorted(p.stem for p in export_dir.glob("*.parquet"))
+    marts = [
+        row[0]
+        for row in result.query(
+            "select table_name from information_schema.tables "
+            "where table_name like 'fct_%' or table_name like 'dim_%' "
+            "order by 1"
+        )
+    ]
+    assert exported == marts
+    import duckdb
+
+    rows = duckdb.sql(
+        f"select count(*) from '{export_dir / 'dim_customers.parquet'}'"
+    ).fetchall()[0][0]
+    assert rows == result.scalar("select count(*) from dim_customers")
+
+
+def test_funnel_marts_on_the_rees46_sample(run_dbt):
+    path = require(EVENTS_SAMPLE)
+    result = run_dbt(
+        ["build"],
+        {"input_format": "events", "input_path": str(path)},
+    )
+    assert result.returncode == 0, result.output
+    day = result.query(
+        "select event_date, users, users_viewed, purchases, revenue, "
+        "view_to_purchase_rate from fct_funnel_daily"
+    )
+    assert len(day) == 1
+    event_date, users, viewed, purchases, revenue, rate = day[0]
+    assert event_date == dt.date(2019, 10, 1)
+    assert users == 4_504
+    assert purchases == result.scalar(
+        "select count(*) from stg_input__events where event_type = 'purchase'"
+    )
+    assert revenue == pytest.approx(
+        result.scalar("select sum(line_amount) from stg_input__order_lines")
+    )
+    assert 0 < rate < 1
+    assert (
+        result.scalar("select sum(purchases) from fct_funnel_by_category") == purchases
+    )
+
+
+def test_funnel_marts_are_empty_without_events(online_retail_build):
+    result, _ = online_retail_build
+    assert result.scalar("select count(*) from fct_funnel_daily") == 0
+    assert result.scalar("select count(*) from fct_funnel_by_category") == 0

@@ -57,7 +57,7 @@ Stores
     ``online``) with unequal weights. Each customer has a home store; 90 % of
     its orders are placed there and the rest at one of the other five stores.
 
-Returns
+Return lines
     A share of orders (default 2 %) gets one return line: one of the order's
     lines is returned 1 to 30 calendar days later (time of day from the hour
     profile) with order id ``R`` + the order number, the same customer,
@@ -448,7 +448,9 @@ def _catalogue() -> _Catalogue:
             names.append(f"{adj} {noun}")
             categories.append(category)
             slug = noun.lower().replace(" ", "_").replace("-", "")
-            codes.append(None if category in _NO_CATEGORY_CODE else f"{category}.{slug}")
+            codes.append(
+                None if category in _NO_CATEGORY_CODE else f"{category}.{slug}"
+            )
             category_ids.append(2 * 10**18 + int(noun_ids[noun_index]))
             empty = rng.random() < _EMPTY_BRAND_SHARE
             brands.append(None if empty else _BRANDS[rng.choice(category_brands)])
@@ -492,7 +494,7 @@ def _ragged_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _draw(rng: np.random.Generator, cdf: np.ndarray, size: int) -> np.ndarray:
-    """Indices drawn from a categorical distribution given by its cdf."""
+    """Draw indices from a categorical distribution given by its cdf."""
     return np.searchsorted(cdf, rng.random(size), side="right")
 
 
@@ -728,9 +730,7 @@ def _simulate_block(ctx: _Context, block_index: int, first_order: int) -> _Block
     return_day = seconds[returned] // _SECONDS_PER_DAY + rng_r.integers(
         1, _RETURN_MAX_DAYS + 1, returned.size
     )
-    return_seconds = return_day * _SECONDS_PER_DAY + _times_of_day(
-        rng_r, returned.size
-    )
+    return_seconds = return_day * _SECONDS_PER_DAY + _times_of_day(rng_r, returned.size)
     kept = return_seconds < ctx.end_day * _SECONDS_PER_DAY
     returned, returned_line = returned[kept], returned_line[kept]
     return_quantity, return_seconds = return_quantity[kept], return_seconds[kept]
@@ -868,9 +868,7 @@ def _simulate_events(
     total = elapsed[np.cumsum(per_session) - 1]
     tail = rng.integers(5, 61, n_orders)
     pre_seconds = (
-        order_seconds[pre_session]
-        - tail[pre_session]
-        - (total[pre_session] - elapsed)
+        order_seconds[pre_session] - tail[pre_session] - (total[pre_session] - elapsed)
     )
     unit_line = np.repeat(np.arange(n_lines), line_quantity)
     buy_session = line_order[unit_line]
@@ -947,9 +945,9 @@ def _simulate_events(
         event_type=np.concatenate(
             (pre_type, np.full(unit_line.size, _PURCHASE, np.int8), b_type)
         )[ordering],
-        product=np.concatenate(
-            (pre_product, line_product[unit_line], b_product)
-        )[ordering],
+        product=np.concatenate((pre_product, line_product[unit_line], b_product))[
+            ordering
+        ],
         price=np.concatenate(
             (pre_price, line_price[unit_line], cat.list_price[b_product])
         )[ordering],
@@ -960,7 +958,7 @@ def _simulate_events(
 
 # --- Arrow tables -------------------------------------------------------------
 def _order_lines_schema(typed_timestamps: bool) -> pa.Schema:
-    """Schema of the order lines file (CSV keeps ``ordered_at`` as text)."""
+    """Return the order lines schema (CSV keeps ``ordered_at`` as text)."""
     return pa.schema(
         [
             ("order_id", pa.string()),
@@ -1039,9 +1037,7 @@ def _events_table(events: _Events, first_customer: int) -> pa.Table:
     product = pa.array(events.product)
     return pa.Table.from_arrays(
         [
-            pc.binary_join_element_wise(
-                _timestamp_text(events.seconds), " UTC", ""
-            ),
+            pc.binary_join_element_wise(_timestamp_text(events.seconds), " UTC", ""),
             pc.take(pa.array(_EVENT_TYPES), pa.array(events.event_type)),
             pa.array(cat.number[events.product]),
             pa.array(cat.category_id[events.product]),
@@ -1219,9 +1215,7 @@ def generate(
             counts["lines_written"] += int(block.kind.size)
             counts["sales_lines"] += int(np.count_nonzero(clean & ~block.is_return))
             counts["return_lines"] += int(np.count_nonzero(clean & block.is_return))
-            dirty_counts += np.bincount(
-                block.kind[~clean], minlength=len(DIRTY_KINDS)
-            )
+            dirty_counts += np.bincount(block.kind[~clean], minlength=len(DIRTY_KINDS))
             events_table = None
             if block.events is not None:
                 event_counts += np.bincount(
@@ -1409,8 +1403,7 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.return_share,
         help="share of orders with a return line (%(default)s)",
     )
-    dirty = parser.add_mutually_exclusive_group()
-    dirty.add_argument(
+    parser.add_argument(
         "--dirty-share",
         action="append",
         type=_dirty_share_argument,
@@ -1419,7 +1412,11 @@ def _parser() -> argparse.ArgumentParser:
         help="share of lines getting a dirty copy of KIND (repeatable); kinds: "
         + ", ".join(f"{k} ({v})" for k, v in DEFAULT_DIRTY_SHARES.items()),
     )
-    dirty.add_argument("--clean", action="store_true", help="no dirty rows at all")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="set every dirty share to 0 (before applying --dirty-share)",
+    )
     parser.add_argument(
         "--events",
         action="store_true",

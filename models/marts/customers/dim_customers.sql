@@ -4,6 +4,18 @@ customers as (
     select * from {{ ref('int_orders_aggregated_to_customers') }}
 ),
 
+rfm as (
+    select
+        customer_id,
+        r_score,
+        f_score,
+        m_score,
+        rfm_cell,
+        segment,
+        value_tier
+    from {{ ref('fct_customer_rfm') }}
+),
+
 as_of as (
     select {{ cv_as_of_date(ref('int_orders_aggregated')) }} as as_of_date
 ),
@@ -26,9 +38,17 @@ final as (
             'cast(customers.last_ordered_at_local as date)',
             'as_of.as_of_date', 'day'
         ) }} as integer) as days_since_last_order,
-        as_of.as_of_date
+        as_of.as_of_date,
+        rfm.r_score,
+        rfm.f_score,
+        rfm.m_score,
+        rfm.rfm_cell,
+        rfm.segment as rfm_segment,
+        rfm.value_tier
     from customers
     cross join as_of
+    left join rfm
+        on customers.customer_id = rfm.customer_id
 )
 
 select * from final

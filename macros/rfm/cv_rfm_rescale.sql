@@ -1,0 +1,8 @@
+{#- A score on 1..bins moved to the 1..5 scale by the centre of its bin. -#}
+{% macro cv_rfm_rescale(score, bins) -%}
+    {%- if bins == 5 -%}
+        {{ score }}
+    {%- else -%}
+        cast(ceil(({{ score }} - 0.5) * 5 / {{ bins }}) as integer)
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,51 @@
+{#-
+    Score (1..bins) of `value` among the customers of its partition.
+    `higher_is_better=false` reverses the measure (recency).
+
+    equal_values: customers with the same value get the same score, the
+        score of the lowest-placed member of their tie group:
+        1 + floor(bins * (rank - 1) / n), rank over the measure from worst
+        to best with ties sharing the lowest rank. A one-time buyer is never
+        split across two frequency scores.
+    rank_first: pandas qcut(x.rank(method='first'), bins, labels=1..bins):
+        rank r = row_number over (value ascending, customer_id), score =
+        the smallest k with r <= 1 + (n - 1) * k / bins; for recency the
+        labels run backwards (bins + 1 - score), as in the notebooks.
+-#}
+{% macro cv_rfm_score(value, higher_is_better=true, partition_by=none) -%}
+    {%- set bins = var('rfm_bins') | int -%}
+    {%- set rule = var('rfm_tie_rule') -%}
+    {%- set partition = 'partition by ' ~ partition_by if partition_by
+        else '' -%}
+    {%- if rule == 'equal_values' -%}
+        cast(1 + floor(
+            {{ bins }} * (
+                rank() over (
+                    {{ partition }}
+                    order by {{ value }} {{ 'asc' if higher_is_better
+                        else 'desc' }}
+                ) - 1
+            ) / cast(count(*) over ({{ partition }}) as double)
+        ) as integer)
+    {%- elif rule == 'rank_first' -%}
+        {%- set ascending_score -%}
+            coalesce(greatest(1, cast(ceil(
+                (row_number() over (
+                    {{ partition }} order by {{ value }}, customer_id
+                ) - 1) * {{ bins }}
+                / cast(nullif(count(*) over ({{ partition }}) - 1, 0)
+                    as double)
+            ) as integer)), 1)
+        {%- endset -%}
+        {%- if higher_is_better -%}
+            {{ ascending_score }}
+        {%- else -%}
+            ({{ bins }} + 1 - {{ ascending_score }})
+        {%- endif -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "Unknown rfm_tie_rule '" ~ rule
+            ~ "': use equal_values or rank_first."
+        ) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,153 @@
+{#-
+    RFM recomputed from the data as of each month end (the first day of the
+    next month, or as_of_date for the last month), for the latest
+    `rfm_transition_months` month ends, and the customers moving between
+    segments from one month end to the next.
+-#}
+{%- set months_kept = var('rfm_transition_months') -%}
+
+with
+
+customer_months as (
+    select
+        customer_id,
+        order_month,
+        orders,
+        last_order_date,
+        gross_revenue,
+        net_revenue
+    from {{ ref('int_customers_active_monthly') }}
+),
+
+as_of as (
+    select {{ cv_as_of_date(ref('int_orders_aggregated')) }} as as_of_date
+),
+
+bounds as (
+    select
+        min(order_month) as first_month,
+        max(order_month) as last_month
+    from customer_months
+),
+
+months as (
+    {{ cv_month_spine('bounds') }}
+),
+
+snapshots as (
+    select
+        months.month as snapshot_month,
+        least(
+            cast({{ dbt.dateadd('month', 1, 'months.month') }} as date),
+            as_of.as_of_date
+        ) as snapshot_date,
+        row_number() over (order by months.month desc) as months_back
+    from months
+    cross join as_of
+),
+
+running as (
+    select
+        customer_id,
+        order_month,
+        sum(orders) over customer_history as frequency,
+        max(last_order_date) over customer_history as last_order_date,
+        sum(gross_revenue) over customer_history as gross_revenue,
+        sum(net_revenue) over customer_history as net_revenue,
+        lead(order_month) over (
+            partition by customer_id order by order_month
+        ) as next_order_month
+    from customer_months
+    window customer_history as (
+        partition by customer_id
+        order by order_month
+        rows between unbounded preceding and current row
+    )
+),
+
+features as (
+    select
+        running.customer_id,
+        snapshots.snapshot_month,
+        {{ dbt.datediff(
+            'running.last_order_date', 'snapshots.snapshot_date', 'day'
+        ) }} as recency_days,
+        running.frequency,
+        {{ cv_rfm_monetary(
+            'running.net_revenue', 'running.gross_revenue', 'running.frequency'
+        ) }} as monetary
+    from running
+    inner join snapshots
+        on running.order_month <= snapshots.snapshot_month
+        and (
+            running.next_order_month is null
+            or running.next_order_month > snapshots.snapshot_month
+        )
+    where running.frequency > 0
+        {%- if months_kept %}
+        and snapshots.months_back <= {{ months_kept | int }}
+        {%- endif %}
+),
+
+scored as (
+    {{ cv_rfm_scored('features', partition_by='snapshot_month') }}
+),
+
+segmented as (
+    select
+        scored.customer_id,
+        scored.snapshot_month,
+        segment_map.segment
+    from scored
+    inner join {{ ref('rfm_segment_map') }} as segment_map
+        on scored.r_score_5 between segment_map.r_score_min
+            and segment_map.r_score_max
+        and scored.fm_score_5 between segment_map.fm_score_min
+            and segment_map.fm_score_max
+),
+
+moves as (
+    select
+        previous_month.snapshot_month as from_month,
+        this_month.snapshot_month as to_month,
+        coalesce(previous_month.segment, '(new customer)') as from_segment,
+        this_month.segment as to_segment
+    from segmented as this_month
+    left join segmented as previous_month
+        on this_month.customer_id = previous_month.customer_id
+        and previous_month.snapshot_month = cast(
+            {{ dbt.dateadd('month', -1, 'this_month.snapshot_month') }}
+            as date
+        )
+    where this_month.snapshot_month > (
+        select min(snapshot_month) from segmented
+    )
+),
+
+counted as (
+    select
+        to_month,
+        from_segment,
+        to_segment,
+        count(*) as customers
+    from moves
+    group by to_month, from_segment, to_segment
+),
+
+final as (
+    select
+        cast({{ dbt.dateadd('month', -1, 'to_month') }} as date)
+            as from_month,
+        to_month,
+        from_segment,
+        to_segment,
+        from_segment = to_segment as is_same_segment,
+        cast(customers as bigint) as customers,
+        {{ cv_safe_divide(
+            'customers',
+            'sum(customers) over (partition by to_month, from_segment)'
+        ) }} as share_of_from_segment
+    from counted
+)
+
+select * from final

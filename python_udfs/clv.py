@@ -1234,14 +1234,7 @@ def bgnbd_conditional_expected_purchases(
     .. [1] Fader, Hardie & Lee (2005), Marketing Science 24(2), eq. (10).
     """
     t, x, tx, age, r, alpha, a, b = _arrays(t, frequency, recency, T, r, alpha, a, b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        bracket = _beta_geo_bracket(t, x, age, r, alpha, a, b, -1.0)
-        return (
-            (a + b + x - 1.0)
-            / (a - 1.0)
-            * bracket
-            * bgnbd_p_alive(x, tx, age, r, alpha, a, b)
-        )
+    return _forecaster("bgnbd", x, tx, age, r, alpha, a, b)(t)
 
 
 def bgnbd_expected_purchases_new(
@@ -1363,14 +1356,7 @@ def mbgnbd_conditional_expected_purchases(
     .. [3] Wagner & Hoppe (2008), "Erratum on the MBG/NBD Model", IJRM 25(3).
     """
     t, x, tx, age, r, alpha, a, b = _arrays(t, frequency, recency, T, r, alpha, a, b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        bracket = _beta_geo_bracket(t, x, age, r, alpha, a, b, 0.0)
-        return (
-            (a + b + x)
-            / (a - 1.0)
-            * bracket
-            * mbgnbd_p_alive(x, tx, age, r, alpha, a, b)
-        )
+    return _forecaster("mbgnbd", x, tx, age, r, alpha, a, b)(t)
 
 
 def mbgnbd_expected_purchases_new(
@@ -1495,10 +1481,7 @@ def pareto_nbd_conditional_expected_purchases(
     t, x, tx, age, r, alpha, s, beta = _arrays(
         t, frequency, recency, T, r, alpha, s, beta
     )
-    alive = pareto_nbd_p_alive(x, tx, age, r, alpha, s, beta)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        horizon = _one_minus_pow_over((beta + age) / (beta + age + t), s - 1.0)
-        return alive * (r + x) * (beta + age) / (alpha + age) * horizon
+    return _forecaster("pareto_nbd", x, tx, age, r, alpha, s, beta)(t)
 
 
 def pareto_nbd_expected_purchases_new(
@@ -1574,14 +1557,55 @@ def gamma_gamma_expected_spend(
         return p * (v + x * m) / (p * x + q - 1.0)
 
 
-_CONDITIONAL: dict[str, tuple[Callable[..., FloatArray], tuple[str, ...]]] = {
-    "bgnbd": (bgnbd_conditional_expected_purchases, ("r", "alpha", "a", "b")),
-    "mbgnbd": (mbgnbd_conditional_expected_purchases, ("r", "alpha", "a", "b")),
-    "pareto_nbd": (
-        pareto_nbd_conditional_expected_purchases,
-        ("r", "alpha", "s", "beta"),
-    ),
+_MODEL_PARAMS: dict[str, tuple[str, ...]] = {
+    "bgnbd": ("r", "alpha", "a", "b"),
+    "mbgnbd": ("r", "alpha", "a", "b"),
+    "pareto_nbd": ("r", "alpha", "s", "beta"),
 }
+
+
+def _forecaster(
+    model: str,
+    x: FloatArray,
+    tx: FloatArray,
+    age: FloatArray,
+    *params: FloatArray,
+) -> Callable[[ArrayLike], FloatArray]:
+    r"""Return :math:`t \mapsto E[Y(t)|x, t_x, T]`, t-free factors computed once.
+
+    Shared by the public conditional forecasts and :func:`discounted_clv`
+    (which evaluates one horizon per month).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if model == "pareto_nbd":
+            r, alpha, s, beta = params
+            lead = (
+                pareto_nbd_p_alive(x, tx, age, r, alpha, s, beta)
+                * (r + x)
+                * (beta + age)
+                / (alpha + age)
+            )
+
+            def pareto(t: ArrayLike) -> FloatArray:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = (beta + age) / (beta + age + t)
+                    return lead * _one_minus_pow_over(ratio, s - 1.0)
+
+            return pareto
+        r, alpha, a, b = params
+        if model == "bgnbd":
+            offset = -1.0
+            alive = bgnbd_p_alive(x, tx, age, r, alpha, a, b)
+        else:
+            offset = 0.0
+            alive = mbgnbd_p_alive(x, tx, age, r, alpha, a, b)
+        lead = (a + b + x + offset) / (a - 1.0) * alive
+
+    def beta_geo(t: ArrayLike) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return lead * _beta_geo_bracket(t, x, age, r, alpha, a, b, offset)
+
+    return beta_geo
 
 
 def discounted_clv(
@@ -1638,9 +1662,11 @@ def discounted_clv(
     .. [5] Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves
        for Customer Base Analysis", JMR 42(4), 415-430.
     """
-    if model not in _CONDITIONAL:
-        raise ValueError(f"model must be one of {sorted(_CONDITIONAL)}, got {model!r}.")
-    forecast, names = _CONDITIONAL[model]
+    if model not in _MODEL_PARAMS:
+        raise ValueError(
+            f"model must be one of {sorted(_MODEL_PARAMS)}, got {model!r}."
+        )
+    names = _MODEL_PARAMS[model]
     missing = [n for n in names if n not in params]
     if missing:
         raise ValueError(f"params for {model} lack {missing}.")
@@ -1653,14 +1679,20 @@ def discounted_clv(
         factor = PERIODS_PER_MONTH[periods_per_month]
     else:
         factor = float(periods_per_month)
-    model_params = [params[n] for n in names]
-    x, tx, age, spend, rate = _arrays(
-        frequency, recency, T, expected_spend, discount_rate
+    x, tx, age, spend, rate, *model_params = _arrays(
+        frequency,
+        recency,
+        T,
+        expected_spend,
+        discount_rate,
+        *(params[n] for n in names),
     )
+    forecast = _forecaster(model, x, tx, age, *model_params)
     clv = np.zeros(x.shape)
     previous = np.zeros(x.shape)
+    # lifetimes: for i in arange(1, time + 1) * factor, discount (1+d)^(i/factor)
     for horizon in np.arange(1, months + 1) * factor:
-        current = forecast(horizon, x, tx, age, *model_params)
+        current = forecast(horizon)
         clv = clv + (spend * (current - previous)) / (1.0 + rate) ** (horizon / factor)
         previous = current
     return clv

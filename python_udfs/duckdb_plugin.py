@@ -105,9 +105,17 @@ def _clv_bgnbd(
     """
     spend = clv.gamma_gamma_expected_spend(frequency, monetary_value, p, q, v)
     out = np.full(frequency.shape, np.nan)
-    grid = np.column_stack([months, periods_per_month])
-    keys, inverse = np.unique(grid, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    if months.size == 0:
+        return out
+    if np.all(months == months[0]) and np.all(
+        periods_per_month == periods_per_month[0]
+    ):
+        keys = np.array([[months[0], periods_per_month[0]]])  # usual: constants
+        inverse = np.zeros(months.size, dtype=np.intp)
+    else:
+        grid = np.column_stack([months, periods_per_month])
+        keys, inverse = np.unique(grid, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
     for k, (n_months, factor) in enumerate(keys):
         if not (np.isfinite(n_months) and np.isfinite(factor) and factor > 0):
             continue

@@ -11,6 +11,7 @@
         rank r = row_number over (value ascending, customer_id), score =
         the smallest k with r <= 1 + (n - 1) * k / bins; for recency the
         labels run backwards (bins + 1 - score), as in the notebooks.
+    Under both rules a lone customer scores 1 on every measure.
 -#}
 {% macro cv_rfm_score(value, higher_is_better=true, partition_by=none) -%}
     {%- set bins = var('rfm_bins') | int -%}
@@ -29,19 +30,22 @@
         ) as integer)
     {%- elif rule == 'rank_first' -%}
         {%- set ascending_score -%}
-            coalesce(greatest(1, cast(ceil(
+            greatest(1, cast(ceil(
                 (row_number() over (
                     {{ partition }} order by {{ value }}, customer_id
                 ) - 1) * {{ bins }}
-                / cast(nullif(count(*) over ({{ partition }}) - 1, 0)
-                    as double)
-            ) as integer)), 1)
+                / cast(count(*) over ({{ partition }}) - 1 as double)
+            ) as integer))
         {%- endset -%}
-        {%- if higher_is_better -%}
-            {{ ascending_score }}
-        {%- else -%}
-            ({{ bins }} + 1 - {{ ascending_score }})
-        {%- endif -%}
+        {#- A lone customer (n = 1, no quantiles) scores 1 on every measure. -#}
+        case
+            when count(*) over ({{ partition }}) = 1 then 1
+            {%- if higher_is_better %}
+            else {{ ascending_score }}
+            {%- else %}
+            else {{ bins }} + 1 - {{ ascending_score }}
+            {%- endif %}
+        end
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "Unknown rfm_tie_rule '" ~ rule

@@ -155,6 +155,8 @@ __all__ = [
     "ClusteringError",
     "ClusteringResult",
     "ClusteringWarning",
+    "choose_k",
+    "parse_features",
     "cluster_customers",
     "prepare_features",
     "select_k",
@@ -495,29 +497,21 @@ def cluster_customers(
     .. [2] Ward, J. H. (1963). "Hierarchical grouping to optimize an objective
        function". JASA 58(301), 236-244.
     """
-    _check_method(method)
-    fixed_k = _check_k(k)
-    if fixed_k is None:
-        if not 2 <= _as_int(k_min, "k_min") <= _as_int(k_max, "k_max"):
-            raise ValueError(
-                f"need 2 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}"
-            )
-        ks = list(range(k_min, k_max + 1))
-    else:
-        ks = [fixed_k]
-    _check_sizes(sample_size, kmeans_sample_size, n_init, random_seed)
-    _require_columns(df, [CUSTOMER_ID, *FEATURE_COLUMNS])
-    if len(df) < 2:
-        raise ClusteringError(f"need at least 2 customers to cluster, got {len(df)}")
-    _check_customer_ids(df[CUSTOMER_ID])
-
-    data = df[[CUSTOMER_ID, *FEATURE_COLUMNS]].sort_values(
-        CUSTOMER_ID, kind="mergesort", ignore_index=True
+    data, X, ks, used, notes, warned = _prepare_run(
+        df,
+        method,
+        k,
+        features,
+        transform,
+        scaling,
+        k_min,
+        k_max,
+        sample_size,
+        kmeans_sample_size,
+        n_init,
+        random_seed,
     )
-    warned: list[str] = []
-    X, used, notes = _prepare_features(data, features, transform, scaling, warned)
-    ks = _feasible_ks(ks, _count_distinct(X), warned)
-
+    fixed_k = _check_k(k)
     diagnostics, fits = _evaluate(
         X,
         ks,
@@ -570,6 +564,133 @@ def cluster_customers(
     )
 
 
+def parse_features(value: str | Sequence[str]) -> list[str]:
+    """Feature names from a list, or from text as dbt renders a var.
+
+    Parameters
+    ----------
+    value : str or sequence of str
+        ``["recency_days", "frequency"]``, ``"recency_days,frequency"`` or
+        the text of a list, ``"['recency_days', 'frequency']"``.
+
+    Returns
+    -------
+    list of str
+        The names, stripped of blanks, brackets and quotes.
+    """
+    if isinstance(value, str):
+        parts = value.strip().strip("[]").split(",")
+        names = [part.strip().strip("'\"") for part in parts]
+    else:
+        names = [str(part).strip() for part in value]
+    return [name for name in names if name]
+
+
+def choose_k(
+    df: pd.DataFrame,
+    method: str = "kmeans",
+    k: int | str = "auto",
+    features: Sequence[str] = FEATURE_COLUMNS,
+    transform: str = "log1p",
+    scaling: str = "standard",
+    k_min: int = 2,
+    k_max: int = 10,
+    sample_size: int = _DEFAULT_SAMPLE_SIZE,
+    kmeans_sample_size: int | None = _DEFAULT_KMEANS_SAMPLE_SIZE,
+    n_init: int = _DEFAULT_N_INIT,
+    random_seed: int = _DEFAULT_SEED,
+) -> pd.DataFrame:
+    """Diagnostics of every k tried, as :func:`cluster_customers` chooses.
+
+    Runs the same validation, ordering, feature preparation and k range as
+    :func:`cluster_customers`, so that a dbt model can record the choice and
+    a second model can cluster with the chosen k fixed, without fitting the
+    whole range twice.
+
+    Parameters
+    ----------
+    df, method, k, features, transform, scaling, k_min, k_max
+        As for :func:`cluster_customers`.
+    sample_size, kmeans_sample_size, n_init, random_seed
+        As for :func:`cluster_customers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``method``, ``k``, ``inertia``, ``silhouette``, ``davies_bouldin``,
+        ``calinski_harabasz``, ``chosen`` (exactly one row True).
+    """
+    _, X, ks, _, notes, warned = _prepare_run(
+        df,
+        method,
+        k,
+        features,
+        transform,
+        scaling,
+        k_min,
+        k_max,
+        sample_size,
+        kmeans_sample_size,
+        n_init,
+        random_seed,
+    )
+    diagnostics, _ = _evaluate(
+        X,
+        ks,
+        method,
+        sample_size,
+        kmeans_sample_size,
+        n_init,
+        random_seed,
+        warned,
+        notes,
+    )
+    for message in warned:
+        warnings.warn(message, ClusteringWarning, stacklevel=2)
+    return diagnostics
+
+
+def _prepare_run(
+    df: pd.DataFrame,
+    method: str,
+    k: int | str,
+    features: Sequence[str],
+    transform: str,
+    scaling: str,
+    k_min: int,
+    k_max: int,
+    sample_size: int,
+    kmeans_sample_size: int | None,
+    n_init: int,
+    random_seed: int,
+) -> tuple[pd.DataFrame, np.ndarray, list[int], list[str], list[str], list[str]]:
+    """Validate, order by customer id, build features and the feasible ks."""
+    _check_method(method)
+    fixed_k = _check_k(k)
+    if fixed_k is None:
+        if not 2 <= _as_int(k_min, "k_min") <= _as_int(k_max, "k_max"):
+            raise ValueError(
+                f"need 2 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}"
+            )
+        ks = list(range(k_min, k_max + 1))
+    else:
+        ks = [fixed_k]
+    _check_sizes(sample_size, kmeans_sample_size, n_init, random_seed)
+    _require_columns(df, [CUSTOMER_ID, *FEATURE_COLUMNS])
+    if len(df) < 2:
+        raise ClusteringError(f"need at least 2 customers to cluster, got {len(df)}")
+    _check_customer_ids(df[CUSTOMER_ID])
+
+    data = df[[CUSTOMER_ID, *FEATURE_COLUMNS]].sort_values(
+        CUSTOMER_ID, kind="mergesort", ignore_index=True
+    )
+    warned: list[str] = []
+    X, used, notes = _prepare_features(data, features, transform, scaling, warned)
+    ks = _feasible_ks(ks, _count_distinct(X), warned)
+
+    return data, X, ks, used, notes, warned
+
+
 # --- Validation helpers -----------------------------------------------------------
 
 
@@ -585,6 +706,8 @@ def _check_method(method: str) -> None:
 
 
 def _check_k(k: int | str) -> int | None:
+    if isinstance(k, str) and k.strip().isdigit():
+        k = int(k)  # dbt renders vars as text
     if isinstance(k, str):
         if k != "auto":
             raise ValueError(f'k must be an int >= 2 or "auto", got {k!r}')

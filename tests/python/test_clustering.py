@@ -465,3 +465,40 @@ def test_invalid_parameters_raise_value_error(kwargs):
     with pytest.raises(ValueError) as info:
         cluster_customers(make_rfm_noise(40), **kwargs)
     assert not isinstance(info.value, ClusteringError)
+
+
+def test_choose_k_matches_auto_and_fixed_k_reproduces_auto_assignment():
+    from sklearn.datasets import make_blobs
+
+    from python_udfs.clustering import choose_k, cluster_customers
+
+    X, _ = make_blobs(n_samples=600, centers=4, cluster_std=0.4, random_state=3)
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:04d}" for i in range(len(X))],
+            "recency_days": np.exp(X[:, 0] + 4).round(),
+            "frequency": np.exp(X[:, 1] / 3 + 1).round() + 1,
+            "monetary": np.exp(X[:, 0] / 2 + X[:, 1] / 2 + 5),
+        }
+    )
+    auto = cluster_customers(df, k="auto", k_min=2, k_max=6, random_seed=7)
+    diagnostics = choose_k(df, k="auto", k_min=2, k_max=6, random_seed=7)
+    pd.testing.assert_frame_equal(diagnostics, auto.diagnostics)
+    chosen = int(diagnostics.loc[diagnostics["chosen"], "k"].iloc[0])
+    fixed = cluster_customers(df, k=chosen, random_seed=7)
+    pd.testing.assert_frame_equal(fixed.assignments, auto.assignments)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ["recency_days", "monetary"],
+        "recency_days,monetary",
+        "['recency_days', 'monetary']",
+        ' [ "recency_days" , "monetary" ] ',
+    ],
+)
+def test_parse_features_accepts_lists_and_rendered_vars(value):
+    from python_udfs.clustering import parse_features
+
+    assert parse_features(value) == ["recency_days", "monetary"]

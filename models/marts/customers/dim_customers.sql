@@ -16,6 +16,14 @@ rfm as (
     from {{ ref('fct_customer_rfm') }}
 ),
 
+clusters as (
+    select
+        customer_id,
+        cluster_id,
+        cluster_name
+    from {{ ref('fct_customer_clusters') }}
+),
+
 as_of as (
     select {{ cv_as_of_date(ref('int_orders_aggregated')) }} as as_of_date
 ),
@@ -44,11 +52,15 @@ final as (
         rfm.m_score,
         rfm.rfm_cell,
         rfm.segment as rfm_segment,
-        rfm.value_tier
+        rfm.value_tier,
+        clusters.cluster_id,
+        clusters.cluster_name
     from customers
     cross join as_of
     left join rfm
         on customers.customer_id = rfm.customer_id
+    left join clusters
+        on customers.customer_id = clusters.customer_id
 )
 
 select * from final

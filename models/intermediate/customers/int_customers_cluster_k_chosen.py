@@ -1,0 +1,19 @@
+from python_udfs.clustering import choose_k, parse_features
+
+
+def model(dbt, session):
+    # dbt exposes only the configs it sees in literal dbt.config.get calls.
+    dbt.config(materialized="table")
+    customers = dbt.ref("fct_customer_rfm").df()
+    return choose_k(
+        customers,
+        method=dbt.config.get("cluster_method"),
+        k=dbt.config.get("cluster_k"),
+        features=parse_features(dbt.config.get("cluster_features")),
+        transform=dbt.config.get("cluster_transform"),
+        scaling=dbt.config.get("cluster_scaling"),
+        k_min=int(dbt.config.get("cluster_k_min")),
+        k_max=int(dbt.config.get("cluster_k_max")),
+        sample_size=int(dbt.config.get("cluster_sample_size")),
+        random_seed=int(dbt.config.get("cluster_random_seed")),
+    )

@@ -6,7 +6,8 @@ Pure numpy/scipy re-implementation of the fitters and closed forms of
 * the fitters reproduce lifetimes' objective exactly (time scaling, log
   parameters, L2 penalizer on the *scaled* parameters, weights), but use a
   vectorised log-likelihood with an analytic gradient and L-BFGS-B, so they
-  land on the same optimum roughly 10-20 times faster;
+  land on the same optimum (to ~1e-6 relative, lifetimes' BFGS tolerance)
+  about 5-6 times faster (CDNOW: 9 ms vs 55 ms; 1M customers: 1.4 s vs 9 s);
 * the closed forms use numerically stable (Euler-transformed) brackets, so
   they stay finite where lifetimes returns ``inf`` or ``NaN`` (large
   frequency, long horizons).
@@ -496,20 +497,16 @@ def _bgnbd_objective(
         log_alpha = np.log(alpha)
         # Per distinct x: Gamma/Beta terms (A1, A2) once each.
         ll = _dot(wu, gammaln(r + xu)) - sw * gammaln(r) + sw * r * log_alpha
-        ll += float(
-            _dot(
-                wu1,
-                gammaln(a + b) + gammaln(b + xu1) - gammaln(b) - gammaln(a + b + xu1),
-            )
+        ll += _dot(
+            wu1,
+            gammaln(a + b) + gammaln(b + xu1) - gammaln(b) - gammaln(a + b + xu1),
         )
         d_r = _dot(wu, digamma(r + xu)) - sw * digamma(r) + sw * log_alpha
         d_alpha = sw * r / alpha
         d_a = _dot(wu1, digamma(a + b) - digamma(a + b + xu1))
-        d_b = float(
-            _dot(
-                wu1,
-                digamma(a + b) + digamma(b + xu1) - digamma(b) - digamma(a + b + xu1),
-            )
+        d_b = _dot(
+            wu1,
+            digamma(a + b) + digamma(b + xu1) - digamma(b) - digamma(a + b + xu1),
         )
         # x == 0 rows: A3 only.
         if w0.size:
@@ -529,7 +526,7 @@ def _bgnbd_objective(
         dead = 1.0 - alive
         w_dead = w1 * dead
         d_r -= _dot(w1, alive * log_a_t) + _dot(w_dead, log_a_tx)
-        d_alpha -= float(_dot(w1 * rx, alive / (alpha + T1) + dead / (alpha + tx1)))
+        d_alpha -= _dot(w1 * rx, alive / (alpha + T1) + dead / (alpha + tx1))
         d_a += float(w_dead.sum()) / a
         d_b -= _dot(w_dead, 1.0 / (b + x1 - 1.0))
         grad_ll = np.array([d_r, d_alpha, d_a, d_b])
@@ -566,18 +563,16 @@ def _mbgnbd_objective(
         params = np.exp(theta)
         r, alpha, a, b = params
         log_alpha = np.log(alpha)
-        ll = float(
-            _dot(
-                wu,
-                gammaln(r + xu) + gammaln(b + xu + 1.0) - gammaln(a + b + xu + 1.0),
-            )
+        ll = _dot(
+            wu,
+            gammaln(r + xu) + gammaln(b + xu + 1.0) - gammaln(a + b + xu + 1.0),
         ) + sw * (-gammaln(r) + r * log_alpha + gammaln(a + b) - gammaln(b))
         d_r = _dot(wu, digamma(r + xu)) + sw * (log_alpha - digamma(r))
         d_alpha = sw * r / alpha
         d_a = sw * digamma(a + b) - _dot(wu, digamma(a + b + xu + 1.0))
-        d_b = float(
-            _dot(wu, digamma(b + xu + 1.0) - digamma(a + b + xu + 1.0))
-        ) + sw * (digamma(a + b) - digamma(b))
+        d_b = _dot(wu, digamma(b + xu + 1.0) - digamma(a + b + xu + 1.0)) + sw * (
+            digamma(a + b) - digamma(b)
+        )
         rx = r + x
         log_a_t = np.log(alpha + age)
         log_a_tx = np.log(alpha + tx)
@@ -587,12 +582,9 @@ def _mbgnbd_objective(
         dead = expit(big_b)  # 1 - P(alive)
         w_dead = w * dead
         d_r += _dot(w, -log_a_t) + _dot(w_dead, log_a_t - log_a_tx)
-        d_alpha += float(
-            _dot(
-                w * rx,
-                -1.0 / (alpha + age)
-                + dead * (1.0 / (alpha + age) - 1.0 / (alpha + tx)),
-            )
+        d_alpha += _dot(
+            w * rx,
+            -1.0 / (alpha + age) + dead * (1.0 / (alpha + age) - 1.0 / (alpha + tx)),
         )
         d_a += float(w_dead.sum()) / a
         d_b -= _dot(w_dead, 1.0 / (b + x))
@@ -876,13 +868,18 @@ def fit_pareto_nbd(
                + (\beta s)^2\right)
 
     with Nelder-Mead from a random start :math:`p_0 \sim N(1, 0.05)`, so its
-    parameters move ~5e-4 relative with the numpy seed. Here the same
-    objective (same penalty, same division by the mean weight, hence the
-    penalty's weight depends on the number of rows when ``penalizer > 0``)
+    parameters move ~5e-4 relative with the numpy seed, and provides no
+    standard errors. Here the same objective (same penalty, same division by
+    the mean weight of the rows passed, so with ``penalizer > 0`` the
+    penalty's relative weight depends on the number of rows, and a fit on
+    grouped triples differs slightly from one on raw rows, as in lifetimes)
     is minimised over :math:`\ln p` from the deterministic start
-    :math:`p_0 = 1` by Nelder-Mead with tight tolerances, restarted from its
-    own optimum until the objective stops improving. Results agree with
-    lifetimes to ~1e-3 relative (its own seed noise) and are reproducible.
+    :math:`p_0 = 1` by L-BFGS-B with a central finite-difference gradient
+    (the gradient of :math:`{}_2F_1` in its parameters has no closed form),
+    falling back to Nelder-Mead from that point if L-BFGS-B stops early.
+    The likelihood is evaluated once per distinct :math:`(x, t_x, T)` (exact).
+    Results agree with lifetimes to ~1e-3 relative (its own seed noise; the
+    objective value is at least as good) and are reproducible.
 
     Parameters
     ----------
@@ -895,7 +892,7 @@ def fit_pareto_nbd(
     min_customers : int, default 10
         Minimum sum of weights.
     max_iterations : int, default 5000
-        Nelder-Mead iteration cap per run.
+        Iteration cap of each optimizer run.
 
     Returns
     -------
@@ -1080,7 +1077,7 @@ def fit_gamma_gamma(
         px = p * x
         log_vxm = np.log(v + x * m)
         ll = (
-            float(_dot(w, gammaln(px + q) - gammaln(px) - (px + q) * log_vxm))
+            _dot(w, gammaln(px + q) - gammaln(px) - (px + q) * log_vxm)
             + total * (q * np.log(v) - gammaln(q))
             + p * const_x
             - sum_log_m

@@ -713,3 +713,23 @@ def test_frequency_monetary_correlation(cdnow: pd.DataFrame) -> None:
     assert clv.frequency_monetary_correlation([1, 2, 3], [1.0, 2.0, 3.0]) == (
         pytest.approx(1.0)
     )
+
+
+def test_pareto_penalty_follows_lifetimes_row_count_quirk(cdnow: pd.DataFrame) -> None:
+    """lifetimes divides the Pareto/NBD likelihood by the *mean* row weight.
+
+    So with a penalizer the raw-row and grouped-triple fits differ; ours must
+    follow lifetimes on both inputs.
+    """
+    x, tx, age = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    gx, gtx, gage, w = clv.group_triples(x, tx, age)
+    penalizer = 0.1
+    np.random.seed(0)  # noqa: NPY002 -- lifetimes Pareto starts from np.random
+    theirs_raw = lifetimes.ParetoNBDFitter(penalizer).fit(x, tx, age)
+    np.random.seed(0)  # noqa: NPY002
+    theirs_grouped = lifetimes.ParetoNBDFitter(penalizer).fit(gx, gtx, gage, weights=w)
+    ours_raw = clv.fit_pareto_nbd(x, tx, age, penalizer=penalizer)
+    ours_grouped = clv.fit_pareto_nbd(gx, gtx, gage, weights=w, penalizer=penalizer)
+    assert _max_rel(ours_raw.params, _params(theirs_raw, PARETO_KEYS)) < 1e-3
+    assert _max_rel(ours_grouped.params, _params(theirs_grouped, PARETO_KEYS)) < 1e-3
+    assert _max_rel(ours_grouped.params, ours_raw.params) > 1e-2

@@ -14,7 +14,13 @@ from conftest import (
 )
 
 INPUTS = FIXTURES / "inputs"
-STAGING = ["--select", "staging", "tests/assert_input_rows_reconcile.sql"]
+STAGING = [
+    "--select",
+    "staging",
+    "tests/assert_input_rows_reconcile.sql",
+    "--indirect-selection",
+    "cautious",
+]
 
 
 def _build_staging(run_dbt, **dbt_vars):
@@ -227,3 +233,32 @@ def test_cdnow_master_keeps_identical_lines_and_reconciles(run_dbt):
         )
     )
     assert reasons == {"non_positive_price": 80}
+
+
+@pytest.mark.parametrize("fmt", ["csv.gz", "parquet"])
+def test_generated_sample_rejects_match_the_generator_counts(run_dbt, tmp_path, fmt):
+    import json
+
+    from python_udfs.generator import generate
+
+    out = tmp_path / "sample"
+    generate(out, customers=1500, fmt=fmt, events=False)
+    params = json.loads((out / "params.json").read_text())
+    result = _build_staging(
+        run_dbt,
+        input_format="transactions",
+        input_path=str(out / params["files"]["order_lines"]),
+    )
+    assert result.returncode == 0, result.output
+    expected = {k: v for k, v in params["dirty_counts"].items() if v}
+    rejected = dict(
+        result.query(
+            "select reject_reason, count(*) from stg_input__rejected_rows group by 1"
+        )
+    )
+    assert rejected == expected
+    sales, returns = result.query(
+        "select count(*) filter (where not is_return), "
+        "count(*) filter (where is_return) from stg_input__order_lines"
+    )[0]
+    assert (sales, returns) == (params["sales_lines"], params["return_lines"])

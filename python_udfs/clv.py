@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import OptimizeResult, minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1
@@ -71,6 +72,7 @@ __all__ = [
     "bgnbd_p_alive",
     "discounted_clv",
     "fit_bgnbd",
+    "fit_clv_params_table",
     "fit_gamma_gamma",
     "fit_mbgnbd",
     "fit_pareto_nbd",
@@ -1856,3 +1858,141 @@ def simulate_bgnbd(
     np.maximum.at(recency, owner, index * period)
     recency[frequency == 0] = 0.0
     return frequency, recency, age.astype(np.float64)
+
+
+# --- Warehouse tables ---------------------------------------------------------
+#: Warehouse column -> literature name: the one place they are mapped.
+_WAREHOUSE_COLUMNS = {
+    "frequency": "frequency",
+    "recency": "recency",
+    "T": "T",
+    "monetary_value": "monetary_value",
+}
+_TRANSACTION_FITTERS: dict[str, Callable[..., FitResult]] = {
+    "bgnbd": fit_bgnbd,
+    "mbgnbd": fit_mbgnbd,
+    "pareto_nbd": fit_pareto_nbd,
+}
+_PARAMS_TABLE_COLUMNS = [
+    "model",
+    "parameter",
+    "value",
+    "standard_error",
+    "customers_fitted",
+    "log_likelihood",
+    "mean_neg_log_likelihood",
+    "converged",
+    "iterations",
+    "message",
+]
+
+
+def fit_clv_params_table(
+    customers: pd.DataFrame,
+    model: str = "bgnbd",
+    penalizer: float = 0.0,
+) -> pd.DataFrame:
+    r"""Fit a transaction model and Gamma-Gamma; return one row per parameter.
+
+    The transaction model is fitted on the distinct
+    (frequency, recency, T) triples with their counts as weights (the same
+    maximum-likelihood estimate as fitting every customer,
+    :func:`group_triples`); Gamma-Gamma on the customers with
+    ``frequency > 0`` and ``monetary_value > 0``. A last row records the
+    Pearson correlation between frequency and monetary value among those
+    repeat customers (model ``diagnostics``), since Gamma-Gamma assumes
+    they are independent.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        One row per customer with ``frequency``, ``recency``, ``T`` and
+        ``monetary_value`` as ``summary_data_from_transaction_data`` defines
+        them. Not modified.
+    model : {"bgnbd", "mbgnbd", "pareto_nbd"}
+        Transaction model.
+    penalizer : float
+        L2 penalizer of both fits (lifetimes' ``penalizer_coef``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``parameter``, ``value``, ``standard_error``,
+        ``customers_fitted``, ``log_likelihood``, ``mean_neg_log_likelihood``,
+        ``converged``, ``iterations``, ``message``.
+
+    Raises
+    ------
+    ClvFitError
+        When a fit cannot work; the message names the cause and what to
+        change.
+    """
+    if model not in _TRANSACTION_FITTERS:
+        raise ValueError(
+            f"unknown CLV model {model!r}: use one of "
+            + ", ".join(sorted(_TRANSACTION_FITTERS))
+        )
+    missing = [c for c in _WAREHOUSE_COLUMNS if c not in customers.columns]
+    if missing:
+        raise ClvFitError(f"CLV inputs lack columns: {', '.join(missing)}")
+    data = {
+        name: customers[column].to_numpy(dtype=np.float64)
+        for column, name in _WAREHOUSE_COLUMNS.items()
+    }
+    x, tx, age, weights = group_triples(data["frequency"], data["recency"], data["T"])
+    transaction = _TRANSACTION_FITTERS[model](
+        x, tx, age, weights=weights, penalizer=float(penalizer)
+    )
+    repeat = (data["frequency"] > 0) & (data["monetary_value"] > 0)
+    spend = fit_gamma_gamma(
+        data["frequency"][repeat],
+        data["monetary_value"][repeat],
+        penalizer=float(penalizer),
+    )
+    rows = [
+        {
+            "model": fit.model,
+            "parameter": name,
+            "value": value,
+            "standard_error": (fit.standard_errors or {}).get(name, np.nan),
+            "customers_fitted": fit.n_customers,
+            "log_likelihood": fit.log_likelihood,
+            "mean_neg_log_likelihood": fit.mean_neg_log_likelihood,
+            "converged": fit.converged,
+            "iterations": fit.iterations,
+            "message": fit.message,
+        }
+        for fit in (transaction, spend)
+        for name, value in fit.params.items()
+    ]
+    rows.append(
+        {
+            "model": "diagnostics",
+            "parameter": "frequency_monetary_correlation",
+            "value": frequency_monetary_correlation(
+                data["frequency"][repeat], data["monetary_value"][repeat]
+            ),
+            "standard_error": np.nan,
+            "customers_fitted": float(repeat.sum()),
+            "log_likelihood": np.nan,
+            "mean_neg_log_likelihood": np.nan,
+            "converged": True,
+            "iterations": 0,
+            "message": "Pearson correlation among repeat customers",
+        }
+    )
+    table = pd.DataFrame(rows, columns=_PARAMS_TABLE_COLUMNS)
+    return table.astype(
+        {
+            "model": "str",
+            "parameter": "str",
+            "value": "float64",
+            "standard_error": "float64",
+            "customers_fitted": "float64",
+            "log_likelihood": "float64",
+            "mean_neg_log_likelihood": "float64",
+            "converged": "bool",
+            "iterations": "int64",
+            "message": "str",
+        }
+    )

@@ -81,57 +81,66 @@ class UdfSpec:
     func: Callable[..., FloatArray]
 
 
-def _clv_bgnbd(
-    months: FloatArray,
-    discount_rate: FloatArray,
-    periods_per_month: FloatArray,
-    r: FloatArray,
-    alpha: FloatArray,
-    a: FloatArray,
-    b: FloatArray,
-    p: FloatArray,
-    q: FloatArray,
-    v: FloatArray,
-    frequency: FloatArray,
-    recency: FloatArray,
-    T: FloatArray,
-    monetary_value: FloatArray,
-) -> FloatArray:
-    """Discounted BG/NBD x Gamma-Gamma CLV, row-wise (lifetimes semantics).
+def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., FloatArray]:
+    """Discounted ``model`` x Gamma-Gamma CLV UDF, row-wise (lifetimes semantics).
 
-    Rows are grouped by (months, periods_per_month), which fix the monthly
-    grid; within a group every other argument may vary per row. Rows with a
-    non-finite or non-positive grid get NaN.
+    The returned function takes ``months, discount_rate, periods_per_month``,
+    the four transaction-model parameters ``names``, ``p, q, v``,
+    ``frequency, recency, T, monetary_value``. Rows are grouped by
+    (months, periods_per_month), which fix the monthly grid; within a group
+    every other argument may vary per row. Rows with a non-finite or
+    non-positive grid get NaN.
     """
-    spend = clv.gamma_gamma_expected_spend(frequency, monetary_value, p, q, v)
-    out = np.full(frequency.shape, np.nan)
-    if months.size == 0:
+
+    def _clv(
+        months: FloatArray,
+        discount_rate: FloatArray,
+        periods_per_month: FloatArray,
+        p1: FloatArray,
+        p2: FloatArray,
+        p3: FloatArray,
+        p4: FloatArray,
+        p: FloatArray,
+        q: FloatArray,
+        v: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        monetary_value: FloatArray,
+    ) -> FloatArray:
+        spend = clv.gamma_gamma_expected_spend(frequency, monetary_value, p, q, v)
+        out = np.full(frequency.shape, np.nan)
+        if months.size == 0:
+            return out
+        if np.all(months == months[0]) and np.all(
+            periods_per_month == periods_per_month[0]
+        ):
+            keys = np.array([[months[0], periods_per_month[0]]])  # usual: constants
+            inverse = np.zeros(months.size, dtype=np.intp)
+        else:
+            grid = np.column_stack([months, periods_per_month])
+            keys, inverse = np.unique(grid, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+        for k, (n_months, factor) in enumerate(keys):
+            if not (np.isfinite(n_months) and np.isfinite(factor) and factor > 0):
+                continue
+            rows = slice(None) if keys.shape[0] == 1 else inverse == k
+            values = (p1[rows], p2[rows], p3[rows], p4[rows])
+            params = dict(zip(names, values, strict=True))
+            out[rows] = clv.discounted_clv(
+                model,
+                params,
+                frequency[rows],
+                recency[rows],
+                T[rows],
+                spend[rows],
+                months=float(n_months),
+                discount_rate=discount_rate[rows],
+                periods_per_month=float(factor),
+            )
         return out
-    if np.all(months == months[0]) and np.all(
-        periods_per_month == periods_per_month[0]
-    ):
-        keys = np.array([[months[0], periods_per_month[0]]])  # usual: constants
-        inverse = np.zeros(months.size, dtype=np.intp)
-    else:
-        grid = np.column_stack([months, periods_per_month])
-        keys, inverse = np.unique(grid, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-    for k, (n_months, factor) in enumerate(keys):
-        if not (np.isfinite(n_months) and np.isfinite(factor) and factor > 0):
-            continue
-        rows = slice(None) if keys.shape[0] == 1 else inverse == k
-        out[rows] = clv.discounted_clv(
-            "bgnbd",
-            {"r": r[rows], "alpha": alpha[rows], "a": a[rows], "b": b[rows]},
-            frequency[rows],
-            recency[rows],
-            T[rows],
-            spend[rows],
-            months=float(n_months),
-            discount_rate=discount_rate[rows],
-            periods_per_month=float(factor),
-        )
-    return out
+
+    return _clv
 
 
 _RFM = ("frequency", "recency", "T")
@@ -176,24 +185,18 @@ UDFS: dict[str, UdfSpec] = {
         ("p", "q", "v", "frequency", "monetary_value"),
         lambda p, q, v, x, m: clv.gamma_gamma_expected_spend(x, m, p, q, v),
     ),
-    "cv_bgnbd_clv": UdfSpec(
-        (
-            "months",
-            "discount_rate",
-            "periods_per_month",
-            "r",
-            "alpha",
-            "a",
-            "b",
-            "p",
-            "q",
-            "v",
-            *_RFM,
-            "monetary_value",
-        ),
-        _clv_bgnbd,
-    ),
 }
+_CLV_ARGS = ("months", "discount_rate", "periods_per_month")
+_SPEND_ARGS = ("p", "q", "v")
+for _model, _names in [
+    ("bgnbd", ("r", "alpha", "a", "b")),
+    ("mbgnbd", ("r", "alpha", "a", "b")),
+    ("pareto_nbd", ("r", "alpha", "s", "beta")),
+]:
+    UDFS[f"cv_{_model}_clv"] = UdfSpec(
+        (*_CLV_ARGS, *_names, *_SPEND_ARGS, *_RFM, "monetary_value"),
+        _clv_for(_model, _names),
+    )
 
 
 def _to_numpy(column: pa.Array | pa.ChunkedArray) -> tuple[FloatArray, FloatArray]:

@@ -396,3 +396,45 @@ def test_arrow_wrapper_masks_nulls_itself() -> None:
     assert got.type == pa.float64()
     assert got.to_pylist()[1:] == [None, None]
     assert got.to_pylist()[0] == pytest.approx(6 * (15 + 2 * 20) / (6 * 2 + 4 - 1))
+
+
+@pytest.mark.parametrize(
+    ("model", "names"),
+    [("mbgnbd", BG_KEYS), ("pareto_nbd", PARETO_KEYS)],
+)
+def test_clv_udfs_of_other_models_equal_numpy(
+    con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, fitted: dict, model, names
+) -> None:
+    params = _params(fitted[model], names)
+    spend_params = _params(fitted["gamma_gamma"], GG_KEYS)
+    customers = cdnow.sort_values("customer_id").reset_index(drop=True)
+    con.register("customers_view", customers)
+    args = ", ".join(str(params[k]) for k in names)
+    gg = ", ".join(str(spend_params[k]) for k in GG_KEYS)
+    got = (
+        con.execute(
+            f"""
+        select cv_{model}_clv(12, 0.01, 4.345, {args}, {gg},
+            frequency, recency, "T", monetary_value) as clv
+        from customers_view order by customer_id
+        """
+        )
+        .df()["clv"]
+        .to_numpy()
+    )
+    x, tx, age, m = (
+        customers[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value")
+    )
+    expected = clv.discounted_clv(
+        model,
+        params,
+        x,
+        tx,
+        age,
+        clv.gamma_gamma_expected_spend(x, m, **spend_params),
+        months=12,
+        discount_rate=0.01,
+        periods_per_month=4.345,
+    )
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert np.all(got >= 0)

@@ -24,6 +24,16 @@ clusters as (
     from {{ ref('fct_customer_clusters') }}
 ),
 
+clv as (
+    select
+        customer_id,
+        p_alive,
+        clv_long,
+        clv_decile,
+        frequency
+    from {{ ref('fct_customer_clv') }}
+),
+
 as_of as (
     select {{ cv_as_of_date(ref('int_orders_aggregated')) }} as as_of_date
 ),
@@ -54,13 +64,19 @@ final as (
         rfm.segment as rfm_segment,
         rfm.value_tier,
         clusters.cluster_id,
-        clusters.cluster_name
+        clusters.cluster_name,
+        clv.p_alive,
+        clv.clv_long as predicted_clv,
+        {{ cv_lifecycle_stage('clv.p_alive', 'clv.clv_decile', 'clv.frequency') }}
+            as lifecycle_stage
     from customers
     cross join as_of
     left join rfm
         on customers.customer_id = rfm.customer_id
     left join clusters
         on customers.customer_id = clusters.customer_id
+    left join clv
+        on customers.customer_id = clv.customer_id
 )
 
 select * from final

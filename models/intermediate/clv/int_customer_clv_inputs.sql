@@ -1,0 +1,42 @@
+{#-
+    One row per customer with a purchase up to the observation end:
+    frequency, recency, T, monetary_value (lifetimes' definitions, in
+    clv_time_unit) and the historic value. Purchases are orders with a sale,
+    valued at their net revenue, on their date in the reporting time zone.
+-#}
+with
+
+purchases as (
+    select
+        customer_id,
+        cast(ordered_at_local as date) as purchase_date,
+        net_revenue as purchase_value
+    from {{ ref('int_orders_aggregated') }}
+    where is_sale
+),
+
+observation as (
+    select
+        {{ cv_clv_observation_end(ref('int_orders_aggregated')) }}
+            as observation_end
+),
+
+summary as (
+    {{ cv_clv_summary('purchases', '(select observation_end from observation)') }}
+),
+
+final as (
+    select
+        summary.customer_id,
+        summary.frequency,
+        summary.recency,
+        summary."T",
+        summary.monetary_value,
+        summary.historic_value,
+        observation.observation_end,
+        '{{ cv_clv_time_unit() }}' as time_unit
+    from summary
+    cross join observation
+)
+
+select * from final

@@ -13,16 +13,19 @@ Time is measured in **days**; the window is ``[start, end)`` (default
 Customers (BG/NBD)
     Each customer has a purchase rate ``lambda ~ Gamma(shape=r, rate=alpha)``
     per day and a dropout probability ``p ~ Beta(a, b)``. The first purchase
-    ("birth") is uniform over the window. After each purchase, the first
-    included, the customer drops out with probability ``p``; while alive the
-    waiting times between purchases are ``Exponential(lambda)``. Purchases at
+    ("birth") is uniform over the window. After each repeat purchase (not
+    after the first, exactly as in Fader, Hardie & Lee 2005; dropping out
+    right after the first purchase would be the modified BG/NBD) the
+    customer drops out with probability ``p``; while alive the waiting times
+    between purchases are ``Exponential(lambda)``. Purchases at
     or after ``end`` are not emitted. Defaults ``r=0.25, alpha=4.0, a=0.8,
     b=2.4``: mean rate 0.0625 purchases a day, mean dropout probability 0.25,
     so many customers buy once. The simulation is exact and vectorised: the
-    number of purchases before dropout is ``Geometric(p)``, the repeat
+    number of repeat purchases before dropout is ``Geometric(p)`` (>= 1), the
+    repeat
     purchases a customer would make in the rest of the window if it never
     dropped out form a Poisson process, and the customer keeps the first
-    ``min(Geometric(p) - 1, Poisson(lambda * remaining))`` of them (their
+    ``min(Geometric(p), Poisson(lambda * remaining))`` of them (their
     times are drawn as ordered uniforms from exponential spacings).
 
 Calendar
@@ -149,7 +152,7 @@ __all__ = [
     "main",
 ]
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 """Version of the story and of the random streams; bump when output changes."""
 
 FORMATS = ("parquet", "csv", "csv.gz")
@@ -681,7 +684,8 @@ def _simulate_block(ctx: _Context, block_index: int, first_order: int) -> _Block
     nu = rng_c.gamma(cfg.q, 1.0 / cfg.v, n)
     birth = rng_c.random(n) * window
     home = _draw(rng_c, _STORE_CDF, n)
-    repeats_before_dropout = rng_c.geometric(dropout) - 1
+    # BG/NBD: dropout only after a repeat purchase, after the J-th one.
+    repeats_before_dropout = rng_c.geometric(dropout)
     arrivals = rng_c.poisson(np.minimum(rate * (window - birth), 1e12))
     repeats = np.minimum(
         np.minimum(repeats_before_dropout, arrivals), _MAX_REPEATS_PER_CUSTOMER

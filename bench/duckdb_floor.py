@@ -18,7 +18,8 @@ rfm
     customer id, which is pandas' order after ``groupby``).
 clustering
     scikit-learn K-Means (k=4, ``n_init=10``, ``random_state=42``) on
-    log1p + standardised RFM fetched as Arrow; labels written back.
+    log1p + standardised RFM fetched as Arrow, with one OpenMP/BLAS thread
+    as in ``python_udfs.clustering``; labels written back.
 clv_summary, clv_fit, clv_score
     frequency / recency / T / monetary per customer in SQL (daily periods,
     weekly units, lifetimes' definitions), BG/NBD fitted with the project's
@@ -44,6 +45,7 @@ import numpy as np
 import pyarrow as pa
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from bench.common import StepTimer, write_json
 from python_udfs import clv
@@ -323,7 +325,10 @@ def clustering(conn: duckdb.DuckDBPyConnection) -> list[int]:
     )
     scaled = StandardScaler().fit_transform(np.log1p(np.clip(features, 0, None)))
     model = KMeans(n_clusters=K_CLUSTERS, n_init=10, random_state=RANDOM_STATE)
-    labels = model.fit_predict(scaled)
+    # One OpenMP/BLAS thread, as the project's clustering does: on 2 busy
+    # cores the threads' spin-waiting makes K-Means slower and erratic.
+    with threadpool_limits(limits=1):
+        labels = model.fit_predict(scaled)
     conn.register(
         "clusters_arrow",
         pa.table({"customer_id": table.column("customer_id"), "cluster": labels}),

@@ -1,0 +1,276 @@
+"""Time the project itself: one full ``dbt build`` per run, in a subprocess.
+
+Each run builds every model and test into a fresh DuckDB file in its own
+temporary directory (warehouse, spill directory, dbt target and log paths),
+with a cold parse (no partial-parse state). Per-node times come from
+``run_results.json``; the stage of a model is derived from its file path
+(see :func:`stage_of`), so the harness keeps working whatever models exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.monitor import RunOutcome, run_monitored, tail_text
+
+# Nodes whose run_results entries are timed and reported.
+_TIMED = ("model", "seed", "test", "unit_test", "snapshot", "operation")
+
+
+def stage_of(unique_id: str, path: str | None) -> str:
+    """Benchmark stage of a dbt node, from its resource type and file path.
+
+    ``tests``: data and unit tests; ``clv``: any model with ``clv`` in its
+    path; ``clustering``: ``models/marts/clusters/`` and
+    ``int_customers_cluster*``; ``staging``: ``models/staging/``; ``rfm``:
+    ``models/marts/rfm/`` (or ``rfm`` in the name); ``marts_sql``: every
+    other model (intermediate order/customer roll-ups, revenue, customers,
+    funnel marts, ``dim_customers``); ``other``: seeds, hooks, snapshots.
+    """
+    kind = unique_id.split(".", 1)[0]
+    if kind in ("test", "unit_test"):
+        return "tests"
+    if kind != "model":
+        return "other"
+    path = (path or "").replace("\\", "/").lower()
+    name = path.rsplit("/", 1)[-1] or unique_id.rsplit(".", 1)[-1].lower()
+    if "clv" in path or "clv" in name:
+        return "clv"
+    if "/clusters/" in path or name.startswith("int_customers_cluster"):
+        return "clustering"
+    if path.startswith("models/staging/"):
+        return "staging"
+    if "/rfm/" in path or "rfm" in name:
+        return "rfm"
+    return "marts_sql"
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project's venv), else on PATH."""
+    candidate = Path(sys.executable).parent / "dbt"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("dbt")
+    if found is None:
+        raise FileNotFoundError("dbt not found next to the interpreter nor on PATH")
+    return found
+
+
+def _epoch(text: str | None) -> float | None:
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def parse_run_results(
+    target: Path, launched_at: float, ended_at: float
+) -> dict[str, Any]:
+    """Per-node and per-stage times from dbt's artifacts."""
+    results = json.loads((target / "run_results.json").read_text())
+    paths: dict[str, str] = {}
+    manifest_file = target / "manifest.json"
+    if manifest_file.exists():
+        manifest = json.loads(manifest_file.read_text())
+        for section in ("nodes", "unit_tests"):
+            for unique_id, node in (manifest.get(section) or {}).items():
+                paths[unique_id] = node.get("original_file_path") or ""
+    nodes = []
+    for result in results.get("results", []):
+        unique_id = result["unique_id"]
+        kind = unique_id.split(".", 1)[0]
+        if kind not in _TIMED:
+            continue
+        starts = [_epoch(t.get("started_at")) for t in result.get("timing") or []]
+        ends = [_epoch(t.get("completed_at")) for t in result.get("timing") or []]
+        starts = [t for t in starts if t is not None]
+        ends = [t for t in ends if t is not None]
+        nodes.append(
+            {
+                "unique_id": unique_id,
+                "kind": kind,
+                "name": unique_id.split(".")[2] if kind != "test" else unique_id,
+                "path": paths.get(unique_id),
+                "stage": stage_of(unique_id, paths.get(unique_id)),
+                "status": result.get("status"),
+                "seconds": float(result.get("execution_time") or 0.0),
+                "start": min(starts) if starts else None,
+                "end": max(ends) if ends else None,
+            }
+        )
+    stages: dict[str, dict[str, Any]] = {}
+    for node in nodes:
+        stage = stages.setdefault(
+            node["stage"], {"seconds": 0.0, "nodes": 0, "start": None, "end": None}
+        )
+        stage["seconds"] += node["seconds"]
+        stage["nodes"] += 1
+        if node["start"] is not None:
+            stage["start"] = min(filter(None, [stage["start"], node["start"]]))
+        if node["end"] is not None:
+            stage["end"] = max(filter(None, [stage["end"], node["end"]]))
+    first = min((n["start"] for n in nodes if n["start"]), default=None)
+    last = max((n["end"] for n in nodes if n["end"]), default=None)
+    extra: dict[str, float] = {}
+    if first is not None:
+        extra["startup"] = first - launched_at
+    if last is not None:
+        # seeds and hooks (already in "other") plus writing artifacts and exit
+        extra["teardown"] = max(0.0, ended_at - last)
+    bad = [
+        n
+        for n in nodes
+        if n["status"] not in ("success", "pass", "skipped", "warn")
+        or (n["status"] == "skipped" and n["kind"] == "model")
+    ]
+    return {
+        "nodes": nodes,
+        "stages": stages,
+        "startup_seconds": extra.get("startup"),
+        "teardown_seconds": extra.get("teardown"),
+        "dbt_elapsed": results.get("elapsed_time"),
+        "first_node_start": first,
+        "last_node_end": last,
+        "problems": [
+            f"{n['status']}: {n['unique_id']}" for n in bad if n["kind"] != "seed"
+        ][:20],
+        "model_problems": sum(1 for n in bad if n["kind"] == "model"),
+        "test_problems": sum(1 for n in bad if n["kind"] in ("test", "unit_test")),
+    }
+
+
+def warehouse_checks(warehouse: Path) -> dict[str, Any]:
+    """A few totals from the built marts, to compare with the other tools."""
+    import duckdb
+
+    queries = {
+        "gross_revenue": "select sum(gross_revenue) from fct_revenue_monthly",
+        "returns_amount": "select sum(returns_amount) from fct_revenue_monthly",
+        "net_revenue": "select sum(net_revenue) from fct_revenue_monthly",
+        "orders": "select sum(orders) from fct_revenue_monthly",
+        "active_customer_months": (
+            "select sum(active_customers) from fct_customers_monthly"
+        ),
+        "new_customers": "select sum(new_customers) from fct_customers_monthly",
+        "rfm_customers": "select count(*) from fct_customer_rfm",
+        "clean_lines": "select count(*) from stg_input__order_lines",
+        "clv_customers": "select count(*) from fct_customer_clv",
+    }
+    checks: dict[str, Any] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        for name, sql in queries.items():
+            try:
+                value = conn.sql(sql).fetchall()[0][0]
+            except duckdb.Error:
+                continue
+            checks[name] = float(value) if isinstance(value, float) else value
+    return checks
+
+
+def run_dbt_build(
+    *,
+    repo: Path,
+    input_path: Path,
+    input_format: str,
+    workdir: Path,
+    log_path: Path,
+    timeout: float,
+    memory_limit: int | None,
+    duckdb_memory_limit: str,
+    threads: int | None,
+    keep: bool = False,
+) -> dict[str, Any]:
+    """One ``dbt build`` into ``workdir``; timings, peak memory and checks."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    warehouse = workdir / "w.duckdb"
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(repo / "profiles"),
+        CV_WAREHOUSE_PATH=str(warehouse),
+        CV_DUCKDB_TEMP_DIR=str(workdir / "spill"),
+        CV_DUCKDB_MEMORY_LIMIT=duckdb_memory_limit,
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
+    env.pop("CV_TARGET", None)
+    if threads:
+        env["CV_THREADS"] = str(threads)
+    target = workdir / "target"
+    cmd = [
+        dbt_executable(),
+        "build",
+        "--vars",
+        json.dumps({"input_format": input_format, "input_path": str(input_path)}),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(workdir / "logs"),
+        "--project-dir",
+        str(repo),
+    ]
+    outcome: RunOutcome = run_monitored(
+        cmd,
+        cwd=repo,
+        env=env,
+        timeout=timeout,
+        memory_limit=memory_limit,
+        log_path=log_path,
+    )
+    ended_at = outcome.launched_at + outcome.wall_seconds
+    record: dict[str, Any] = {
+        "tool": "dbt",
+        "status": outcome.status,
+        "message": outcome.message,
+        "returncode": outcome.returncode,
+        "wall_seconds": outcome.wall_seconds,
+        "peak_rss": outcome.peak_rss,
+        "log": str(log_path),
+    }
+    parsed = None
+    if (target / "run_results.json").exists():
+        try:
+            parsed = parse_run_results(target, outcome.launched_at, ended_at)
+        except (OSError, ValueError, KeyError) as exc:
+            record["message"] += f"; run_results.json unreadable: {exc}"
+    if parsed is not None:
+        for stage in parsed["stages"].values():
+            stage["peak_rss"] = (
+                outcome.peak_between(stage["start"], stage["end"])
+                if stage["start"] is not None
+                else None
+            )
+        record.update(parsed)
+        if outcome.status == "failed" and parsed["model_problems"] == 0:
+            record["status"] = "test_failures"
+            record["message"] = (
+                f"{parsed['test_problems']} test(s) failed or errored; models built"
+            )
+        elif outcome.status == "failed":
+            record["message"] = (
+                f"{parsed['model_problems']} model(s) errored or skipped, "
+                f"{parsed['test_problems']} test(s) failed"
+            )
+    if outcome.status in ("failed", "oom") and "Out of Memory" in tail_text(
+        log_path, 200
+    ):
+        record["status"] = "oom"
+        record["message"] = "DuckDB: Out of Memory Error (see log)"
+    if outcome.status == "failed" and record["status"] == "failed":
+        record["log_tail"] = tail_text(log_path, 25)
+    if warehouse.exists() and outcome.status in ("ok", "failed"):
+        try:
+            record["checks"] = warehouse_checks(warehouse)
+        except Exception as exc:  # a check must never fail the benchmark
+            record["checks_error"] = f"{type(exc).__name__}: {exc}"
+    if warehouse.exists():
+        record["warehouse_bytes"] = warehouse.stat().st_size
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return record

@@ -79,9 +79,7 @@ def count_label(n: int) -> str:
 
 def parse_bytes(text: str) -> int:
     """Parse ``20GB``, ``6GiB``, ``512MB`` into bytes (GB = 10^9)."""
-    match = re.fullmatch(
-        r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]?)(i?)[bB]?\s*", text
-    )
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]?)(i?)[bB]?\s*", text)
     if not match:
         raise ValueError(f"not a memory size: {text!r} (use e.g. 20GB)")
     base = 1024 if match.group(3) else 1000

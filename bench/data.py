@@ -107,7 +107,9 @@ def _cached(directory: Path, expected: dict) -> dict[str, Any] | None:
         params = json.loads(params_file.read_text())
     except (OSError, ValueError):
         return None
-    wanted = dict(expected, dirty_share={k: v for k, v in expected["dirty_share"].items() if v})
+    wanted = dict(
+        expected, dirty_share={k: v for k, v in expected["dirty_share"].items() if v}
+    )
     if _observed(params) != wanted:
         return None
     files = params.get("files") or {}

@@ -129,7 +129,9 @@ def run_monitored(
             nonlocal killed_for
             while not stop.is_set():
                 rss = (
-                    _tree_rss_psutil(root) if root is not None else _tree_rss_proc(proc.pid)
+                    _tree_rss_psutil(root)
+                    if root is not None
+                    else _tree_rss_proc(proc.pid)
                 )
                 samples.append((time.time(), rss))
                 if memory_limit and rss > memory_limit and not killed_for:
@@ -168,7 +170,9 @@ def run_monitored(
         tail = _tail(log_path)
         if returncode == -signal.SIGKILL or "MemoryError" in tail:
             status = "oom"
-            message = f"out of memory (exit {returncode}; kernel OOM killer or MemoryError)"
+            message = (
+                f"out of memory (exit {returncode}; kernel OOM killer or MemoryError)"
+            )
         else:
             status, message = "failed", f"exit code {returncode}"
     return RunOutcome(status, returncode, launched_at, wall, peak, message, samples)

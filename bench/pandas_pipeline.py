@@ -232,9 +232,7 @@ def funnel(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
         table = users.groupby(key).sum()
         table["view_to_cart_rate"] = table["viewed_and_carted"] / table["viewed"]
-        table["cart_to_purchase_rate"] = (
-            table["carted_and_purchased"] / table["carted"]
-        )
+        table["cart_to_purchase_rate"] = table["carted_and_purchased"] / table["carted"]
         sessions = flagged.groupby(key)["user_session"].nunique().rename("sessions")
         return table.join(sessions)
 

@@ -214,10 +214,14 @@ def _ratio(numerator: float | None, denominator: float | None) -> str:
     if numerator is None or denominator is None or denominator < 0.005:
         return "–"
     ratio = numerator / denominator
+    if ratio < 1:
+        return f"{ratio:.2f}x"
     return f"{ratio:.1f}x" if ratio < 100 else f"{ratio:,.0f}x"
 
 
-def _failure_cell(tool: str, tool_summary: dict[str, Any] | None, settings: dict) -> str:
+def _failure_cell(
+    tool: str, tool_summary: dict[str, Any] | None, settings: dict
+) -> str:
     if tool_summary is None:
         return "not run"
     statuses = {f["status"] for f in tool_summary["failures"]}
@@ -349,11 +353,18 @@ def _models_table(summary: dict) -> list[str]:
         "|---|---|---:|---:|",
     ]
     for name, entry in sorted(
-        models.items(), key=lambda kv: (order.get(kv[1]["stage"], 99), -kv[1]["seconds"])
+        models.items(),
+        key=lambda kv: (order.get(kv[1]["stage"], 99), -kv[1]["seconds"]),
     ):
-        label = f"{name} ({entry['count']})" if entry["kind"] in ("test", "unit_test") else name
+        label = (
+            f"{name} ({entry['count']})"
+            if entry["kind"] in ("test", "unit_test")
+            else name
+        )
         share = f"{100 * entry['seconds'] / total:.1f} %" if total else "–"
-        rows.append(f"| {entry['stage']} | {label} | {_s(entry['seconds'])} | {share} |")
+        rows.append(
+            f"| {entry['stage']} | {label} | {_s(entry['seconds'])} | {share} |"
+        )
     rows.append(f"| | **sum of node times** | **{_s(total)}** | |")
     return rows
 
@@ -368,7 +379,10 @@ def _steps_table(summary: dict) -> list[str]:
         return []
     order = list(STEP_GROUPS)
     names.sort(key=lambda n: order.index(n) if n in order else 99)
-    rows = ["| step | group | pandas s | DuckDB floor s | pandas / floor |", "|---|---|---:|---:|---:|"]
+    rows = [
+        "| step | group | pandas s | DuckDB floor s | pandas / floor |",
+        "|---|---|---:|---:|---:|",
+    ]
     for name in names:
         p = (summary.get("pandas") or {}).get("steps", {}).get(name)
         d = (summary.get("duckdb") or {}).get("steps", {}).get(name)

@@ -75,8 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--duckdb-memory-limit",
         default="6GB",
-        help="DuckDB memory_limit for dbt (CV_DUCKDB_MEMORY_LIMIT) and the floor "
-        "(6GB)",
+        help="DuckDB memory_limit for dbt (CV_DUCKDB_MEMORY_LIMIT) and the floor (6GB)",
     )
     parser.add_argument(
         "--memory-limit",
@@ -187,7 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "benchmark": "customer_value",
         "created": created,
         "command": "python -m bench.run "
-        + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        + " ".join(
+            shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+        ),
         "settings": {
             "sizes": sizes,
             "repeats": args.repeats,

@@ -115,11 +115,20 @@ _FONT = (
     "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
     "'DejaVu Sans', sans-serif"
 )
-_PLOTLY_CONFIG = {
-    "displaylogo": False,
-    "responsive": True,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-    "toImageButtonOptions": {"format": "png", "scale": 2},
+# Hover values stay; the toolbar (zoom, pan, download) is hidden: this is a
+# page to read, and the toolbar hid legends and labels in narrow charts.
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+# Secondary percentage axes: fixed ticks (plotly otherwise aligns them with
+# the primary axis grid, which gives ticks such as 28.5%).
+_PERCENT_AXIS = {
+    "overlaying": "y",
+    "side": "right",
+    "showgrid": False,
+    "zeroline": False,
+    "tickmode": "linear",
+    "tick0": 0,
+    "dtick": 20,
+    "ticksuffix": "%",
 }
 _MODEL_NAMES = {
     "bgnbd": "BG/NBD",
@@ -191,13 +200,13 @@ def _date(value: Any) -> str:
 
 
 def _sig(value: Any) -> str:
-    """Three significant digits for model parameters."""
+    """Three significant digits, for model parameters: ``9.8902 -> '9.89'``."""
     if _is_missing(value):
         return "-"
     value = float(value)
     if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
         return f"{value:.3g}"
-    return f"{value:,.4g}"
+    return f"{value:,.3g}"
 
 
 # --------------------------------------------------------------------------
@@ -607,51 +616,48 @@ def _revenue_section(wh: _Warehouse, ctx: _Context) -> _Section:
             f" {_month(ctx.partial_month)} is incomplete (data up to "
             f"{_date(ctx.as_of - pd.Timedelta(days=1))}) and drawn lighter."
         )
-    colors = [
-        _LIGHT_BLUE if m == ctx.partial_month else _BLUE for m in df["month"]
-    ]
+    colors = [_LIGHT_BLUE if m == ctx.partial_month else _BLUE for m in df["month"]]
+    growth = df["net_revenue_growth_pct"]
     fig = go.Figure()
     fig.add_bar(
         x=df["month"],
         y=df["net_revenue"],
         name="Net revenue",
         marker_color=colors,
-        customdata=df[["gross_revenue", "returns_amount", "orders"]],
-        hovertemplate=(
-            "%{x|%b %Y}<br>Net revenue %{y:,.0f}<br>Gross %{customdata[0]:,.0f}"
-            "<br>Returns %{customdata[1]:,.0f}<br>Orders %{customdata[2]:,}"
-            "<extra></extra>"
+        # Growth on top of each bar, green up and red down.
+        text=["" if _is_missing(g) else _signed_pct(g, 0) for g in growth],
+        textposition="outside",
+        textfont={"color": [_RED if g < 0 else _GREEN for g in growth.fillna(0)]},
+        cliponaxis=False,
+        customdata=df[["gross_revenue", "returns_amount", "orders"]].assign(
+            growth=growth
         ),
-    )
-    fig.add_scatter(
-        x=df["month"],
-        y=df["net_revenue_growth_pct"],
-        name="Growth vs previous month (%)",
-        yaxis="y2",
-        mode="lines+markers",
-        line={"color": _ORANGE, "width": 2},
-        hovertemplate="%{x|%b %Y}<br>Growth %{y:+.1f}%<extra></extra>",
+        hovertemplate=(
+            "%{x|%b %Y}<br>Net revenue %{y:,.0f} (%{customdata[3]:+.1f}%)"
+            "<br>Gross %{customdata[0]:,.0f}<br>Returns %{customdata[1]:,.0f}"
+            "<br>Orders %{customdata[2]:,}<extra></extra>"
+        ),
     )
     _style(
         fig,
-        380,
-        yaxis={"title": "Net revenue", "tickformat": "~s", "rangemode": "tozero"},
-        yaxis2={
-            "title": "Growth (%)",
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "zeroline": True,
-            "zerolinecolor": _GREY,
-            "ticksuffix": "%",
+        360,
+        yaxis={
+            "title": "Net revenue",
+            "tickformat": "~s",
+            "range": [0, float(df["net_revenue"].max()) * 1.12],
         },
-        xaxis={"tickformat": "%b %Y"},
+        xaxis={"tickformat": "%b %Y", "dtick": "M1" if len(df) <= 18 else None},
         bargap=0.25,
+        showlegend=False,
+        margin={"t": 20},
     )
     return _Section(
         id="revenue",
         title=title,
-        intro="Net revenue = sales minus returns, by calendar month.",
+        intro=(
+            "Net revenue = sales minus returns, by calendar month; labels give "
+            "the change from the previous month."
+        ),
         charts=[_chart(fig, "revenue", takeaway)],
     )
 
@@ -712,15 +718,9 @@ def _customers_section(wh: _Warehouse, ctx: _Context) -> _Section:
         barmode="stack",
         bargap=0.25,
         yaxis={"title": "Active customers", "tickformat": "~s"},
-        yaxis2={
-            "title": "Retention (%)",
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "range": [0, 100],
-            "ticksuffix": "%",
-        },
-        xaxis={"tickformat": "%b %Y"},
+        yaxis2={"title": "Retention (%)", "range": [0, 100], **_PERCENT_AXIS},
+        xaxis={"tickformat": "%b %Y", "dtick": "M1" if len(df) <= 18 else None},
+        legend_traceorder="normal",
     )
     return _Section(
         id="customers",
@@ -738,16 +738,18 @@ def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
     if missing := wh.missing("fct_cohort_retention"):
         return _missing_section("cohorts", title, missing)
     df = wh.df(
-        "select cohort_month, months_since_first_purchase as m, cohort_customers, "
-        "retention_rate from fct_cohort_retention order by 1, 2"
+        "select cohort_month, months_since_first_purchase as m, month, "
+        "cohort_customers, retention_rate from fct_cohort_retention order by 1, 2"
     )
     if df.empty:
         return _empty_section("cohorts", title, "fct_cohort_retention has no rows.")
     df["cohort_month"] = pd.to_datetime(df["cohort_month"])
+    df["month"] = pd.to_datetime(df["month"])
     grid = df.pivot(index="cohort_month", columns="m", values="retention_rate")
     sizes = df.groupby("cohort_month")["cohort_customers"].max()
     later = df[df["m"] >= 1]
-    month1 = df[df["m"] == 1]
+    # An incomplete last month understates retention: leave it out of the sums.
+    month1 = df[(df["m"] == 1) & (df["month"] != ctx.partial_month)]
     if month1.empty:
         takeaway = "No cohort is old enough yet to show repeat purchases."
     else:
@@ -795,6 +797,12 @@ def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
             "Each row is the customers who first bought in that month (size in "
             "brackets); cells show the % who bought again N months later. "
             "Month 0 is always 100% and the colour scale starts at month 1."
+            + (
+                f" The last diagonal is {_month(ctx.partial_month)}, an incomplete "
+                "month."
+                if ctx.partial_month is not None
+                else ""
+            )
         ),
         charts=[_chart(fig, "cohorts", takeaway)],
     )
@@ -816,7 +824,12 @@ def _weekday_hour_section(wh: _Warehouse, ctx: _Context) -> _Section:
             "weekday-hour", title, "fct_revenue_by_weekday_hour has no rows."
         )
     total = df["net_revenue"].sum()
-    hours = list(range(int(df["hour_of_day"].min()), int(df["hour_of_day"].max()) + 1))
+    busy = df[df["orders"] > 0]
+    if busy.empty:
+        busy = df
+    hours = list(
+        range(int(busy["hour_of_day"].min()), int(busy["hour_of_day"].max()) + 1)
+    )
     grid = (
         df.pivot_table(
             index="iso_weekday", columns="hour_of_day", values="net_revenue", aggfunc="sum"
@@ -828,7 +841,10 @@ def _weekday_hour_section(wh: _Warehouse, ctx: _Context) -> _Section:
     peak = df.loc[df["net_revenue"].idxmax()]
     by_day = df.groupby("iso_weekday")["net_revenue"].sum()
     best_day = int(by_day.idxmax())
-    empty_days = [_WEEKDAYS[d - 1] for d in range(1, 8) if d not in by_day.index]
+    orders_by_day = busy.groupby("iso_weekday")["orders"].sum()
+    empty_days = [
+        _WEEKDAYS[d - 1] for d in range(1, 8) if orders_by_day.get(d, 0) == 0
+    ]
     takeaway = (
         f"Revenue peaks on {names.get(int(peak['iso_weekday']), peak['weekday_name'])} "
         f"{int(peak['hour_of_day']):02d}:00\u2013{int(peak['hour_of_day']) + 1:02d}:00 "
@@ -836,9 +852,7 @@ def _weekday_hour_section(wh: _Warehouse, ctx: _Context) -> _Section:
         f"{names.get(best_day, _WEEKDAYS[best_day - 1])} is the strongest day "
         f"({_pct(by_day[best_day] / total, 0)})"
     )
-    takeaway += (
-        f"; no orders on {', '.join(empty_days)}." if empty_days else "."
-    )
+    takeaway += f"; no orders on {', '.join(empty_days)}." if empty_days else "."
     fig = go.Figure(
         go.Heatmap(
             z=grid.values,
@@ -1397,14 +1411,7 @@ def _clv_section(wh: _Warehouse, ctx: _Context, variables: dict[str, Any]) -> _S
         bargap=0.2,
         xaxis={"title": "CLV decile (D1 = top 10%)"},
         yaxis={"title": "Amount", "tickformat": "~s"},
-        yaxis2={
-            "title": "Cumulative share (%)",
-            "overlaying": "y",
-            "side": "right",
-            "range": [0, 105],
-            "showgrid": False,
-            "ticksuffix": "%",
-        },
+        yaxis2={"title": "Cumulative share (%)", "range": [0, 105], **_PERCENT_AXIS},
     )
     tables = [_top_customers_table(wh, horizon)]
     return _Section(

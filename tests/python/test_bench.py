@@ -1,0 +1,155 @@
+"""Smoke tests of the benchmark harness (bench/): correctness, never timings.
+
+The pandas notebook and the DuckDB floor must compute the same numbers on the
+same input, otherwise comparing their times means nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from bench import duckdb_floor, pandas_pipeline
+from bench.common import count_label, parse_bytes, parse_count
+from bench.monitor import run_monitored
+from bench.project import stage_of
+from python_udfs.generator import generate
+
+
+@pytest.fixture(scope="module")
+def small_input(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench_data")
+    generate(out, lines=20_000, fmt="parquet", events=True)
+    return out
+
+
+def _assert_same(pandas_checks, floor_checks):
+    for key in (
+        "raw_rows",
+        "clean_lines",
+        "months",
+        "orders",
+        "active_customer_months",
+        "new_customers",
+        "weekday_hour_orders",
+        "rfm_customers",
+        "rfm_product_sum",
+        "cluster_sizes",
+        "clv_customers",
+        "clv_repeat_customers",
+    ):
+        assert pandas_checks[key] == floor_checks[key], key
+    for key in ("gross_revenue", "returns_amount", "net_revenue", "clv_total"):
+        assert pandas_checks[key] == pytest.approx(floor_checks[key], rel=1e-6), key
+    assert pandas_checks["monthly_net_revenue"].keys() == (
+        floor_checks["monthly_net_revenue"].keys()
+    )
+    for month, value in pandas_checks["monthly_net_revenue"].items():
+        assert value == pytest.approx(
+            floor_checks["monthly_net_revenue"][month], rel=1e-9, abs=1e-6
+        ), month
+    for model in ("bgnbd", "gamma_gamma"):
+        for name, value in pandas_checks[model].items():
+            assert value == pytest.approx(floor_checks[model][name], rel=1e-3), name
+
+
+def test_pandas_and_floor_agree_on_order_lines(small_input, tmp_path):
+    path = str(small_input / "order_lines.parquet")
+    pandas_checks = pandas_pipeline.run(path)
+    floor_checks = duckdb_floor.run(path, str(tmp_path / "floor.duckdb"))
+    _assert_same(pandas_checks, floor_checks)
+    assert pandas_checks["raw_rows"] >= 20_000
+    assert pandas_checks["clean_lines"] < pandas_checks["raw_rows"]  # dirty rows
+    assert pandas_checks["returns_amount"] > 0
+
+
+def test_pandas_and_floor_agree_on_events(small_input):
+    path = str(small_input / "events.parquet")
+    pandas_checks = pandas_pipeline.run(path, "events")
+    floor_checks = duckdb_floor.run(path, input_format="events")
+    _assert_same(pandas_checks, floor_checks)
+    for key in ("events", "funnel_days", "funnel_users_purchased"):
+        assert pandas_checks[key] == floor_checks[key], key
+
+
+@pytest.mark.parametrize(
+    ("unique_id", "path", "stage"),
+    [
+        (
+            "model.cv.base_input__rows",
+            "models/staging/input/base/base_input__rows.sql",
+            "staging",
+        ),
+        ("model.cv.fct_customer_rfm", "models/marts/rfm/fct_customer_rfm.sql", "rfm"),
+        (
+            "model.cv.int_customers_cluster_k_chosen",
+            "models/intermediate/customers/int_customers_cluster_k_chosen.py",
+            "clustering",
+        ),
+        (
+            "model.cv.dim_cluster_profiles",
+            "models/marts/clusters/dim_cluster_profiles.sql",
+            "clustering",
+        ),
+        (
+            "model.cv.int_customer_clv_inputs",
+            "models/intermediate/clv/int_customer_clv_inputs.sql",
+            "clv",
+        ),
+        (
+            "model.cv.fct_revenue_monthly",
+            "models/marts/revenue/fct_revenue_monthly.sql",
+            "marts_sql",
+        ),
+        (
+            "model.cv.int_orders_aggregated",
+            "models/intermediate/orders/int_orders_aggregated.sql",
+            "marts_sql",
+        ),
+        ("test.cv.unique_x.abc", "models/marts/rfm/_rfm__models.yml", "tests"),
+        (
+            "unit_test.cv.fct_customer_rfm.t",
+            "models/marts/rfm/_rfm__unit_tests.yml",
+            "tests",
+        ),
+        ("seed.cv.rfm_segment_map", "seeds/rfm_segment_map.csv", "other"),
+    ],
+)
+def test_stage_of(unique_id, path, stage):
+    assert stage_of(unique_id, path) == stage
+
+
+def test_sizes_round_trip():
+    assert parse_count("100k") == 100_000
+    assert parse_count("1M") == 1_000_000
+    assert parse_count("2.5M") == 2_500_000
+    assert count_label(10_000_000) == "10M"
+    assert count_label(100_000) == "100k"
+    assert parse_bytes("20GB") == 20 * 10**9
+    assert parse_bytes("6GiB") == 6 * 2**30
+
+
+def test_monitor_records_limits(tmp_path):
+    hog = "b = bytearray(400 * 1024 * 1024); import time; time.sleep(30)"
+    oom = run_monitored(
+        [sys.executable, "-c", hog],
+        timeout=60,
+        memory_limit=100 * 10**6,
+        log_path=tmp_path / "oom.log",
+    )
+    assert oom.status == "oom"
+    slow = run_monitored(
+        [sys.executable, "-c", "import time; time.sleep(30)"],
+        timeout=0.5,
+        memory_limit=None,
+        log_path=tmp_path / "slow.log",
+    )
+    assert slow.status == "timeout"
+    ok = run_monitored(
+        [sys.executable, "-c", "import time; time.sleep(0.3)"],
+        timeout=60,
+        memory_limit=None,
+        log_path=tmp_path / "ok.log",
+    )
+    assert ok.status == "ok" and ok.peak_rss > 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -144,6 +145,19 @@ def parse_run_results(
     }
 
 
+def _first_error(log_tail: str) -> str:
+    """The most telling error line of a dbt log tail, ANSI colours removed."""
+    lines = [
+        re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in log_tail.splitlines()
+    ]
+    lines = [re.sub(r"^\d\d:\d\d:\d\d\s+", "", line) for line in lines if line]
+    for index, line in enumerate(lines):
+        if line.startswith("Encountered an error"):
+            return " ".join(lines[index + 1 : index + 3])[:300]
+    errors = [line for line in lines if "Error" in line or "error" in line]
+    return (errors[-1] if errors else (lines[-1] if lines else "no output"))[:300]
+
+
 def warehouse_checks(warehouse: Path) -> dict[str, Any]:
     """A few totals from the built marts, to compare with the other tools."""
     import duckdb
@@ -247,6 +261,10 @@ def run_dbt_build(
                 else None
             )
         record.update(parsed)
+        if parsed["first_node_start"] is not None:
+            record["startup_peak_rss"] = outcome.peak_between(
+                outcome.launched_at, parsed["first_node_start"]
+            )
         if outcome.status == "failed" and parsed["model_problems"] == 0:
             record["status"] = "test_failures"
             record["message"] = (
@@ -264,6 +282,8 @@ def run_dbt_build(
         record["message"] = "DuckDB: Out of Memory Error (see log)"
     if outcome.status == "failed" and record["status"] == "failed":
         record["log_tail"] = tail_text(log_path, 25)
+        if parsed is None:
+            record["message"] += ": " + _first_error(record["log_tail"])
     if warehouse.exists() and outcome.status in ("ok", "failed"):
         try:
             record["checks"] = warehouse_checks(warehouse)

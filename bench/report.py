@@ -108,7 +108,7 @@ def run_groups(run: dict[str, Any]) -> dict[str, tuple[float | None, int | None]
         for group, stage in stages.items():
             out[group] = (stage["seconds"], stage.get("peak_rss"))
         if run.get("startup_seconds") is not None:
-            out["startup"] = (run["startup_seconds"], None)
+            out["startup"] = (run["startup_seconds"], run.get("startup_peak_rss"))
         if run.get("teardown_seconds") is not None:
             seconds, peak = out.get("other", (0.0, None))
             out["other"] = ((seconds or 0.0) + run["teardown_seconds"], peak)

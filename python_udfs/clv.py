@@ -1939,6 +1939,12 @@ def fit_clv_params_table(
         name: customers[column].to_numpy(dtype=np.float64)
         for column, name in _WAREHOUSE_COLUMNS.items()
     }
+    # Sort, so that sums, and so the fitted values, do not depend on the
+    # order the warehouse returned the rows in.
+    order = np.lexsort(
+        (data["monetary_value"], data["T"], data["recency"], data["frequency"])
+    )
+    data = {name: values[order] for name, values in data.items()}
     x, tx, age, weights = group_triples(data["frequency"], data["recency"], data["T"])
     transaction = _TRANSACTION_FITTERS[model](
         x, tx, age, weights=weights, penalizer=float(penalizer)

@@ -138,6 +138,7 @@ _MODEL_NAMES = {
     "diagnostics": "Diagnostics",
 }
 _NEW_CUSTOMER = "(new customer)"
+_MAX_COHORTS = 36  # rows of the cohort heatmap
 
 
 # --------------------------------------------------------------------------
@@ -183,6 +184,14 @@ def _signed_pct(percent: float, digits: int = 1) -> str:
     return f"{percent:+.{digits}f}%".replace("-", "\u2212")
 
 
+def _power_of_ten(exponent: int) -> str:
+    """Axis label of ``10**exponent``: ``3 -> '1K'``, ``6 -> '1M'``."""
+    for power, suffix in ((9, "B"), (6, "M"), (3, "K")):
+        if exponent >= power:
+            return f"{10 ** (exponent - power)}{suffix}"
+    return f"{10**exponent:g}"
+
+
 def _month(value: Any) -> str:
     """``2011-11-01 -> 'November 2011'``."""
     return pd.Timestamp(value).strftime("%B %Y")
@@ -215,13 +224,22 @@ def _sig(value: Any) -> str:
 
 
 @dataclass
+class _Cell:
+    """A table cell of several lines, with an optional smaller, muted line."""
+
+    lines: list[str]
+    sub: str | None = None
+
+
+@dataclass
 class _Table:
     """A small HTML table: header labels, right-aligned columns, cell text."""
 
     columns: list[str]
-    rows: list[list[str]]
+    rows: list[list[str | _Cell]]
     numeric: set[int] = field(default_factory=set)
     caption: str | None = None
+    wide: set[int] = field(default_factory=set)  # columns of prose
 
 
 @dataclass
@@ -255,8 +273,10 @@ class _Provenance:
     input_source: str
     input_files: list[str]
     as_of_date: str
+    period: str
     total_rows: int | None
     row_status: list[tuple[str, int]]
+    accepted_total: int
     rejected: list[tuple[str, int]]
     rejected_total: int
     params: _Table | None
@@ -298,15 +318,16 @@ class _Warehouse:
 def _missing_section(
     section_id: str, title: str, tables: Iterable[str], intro: str | None = None
 ) -> _Section:
-    names = ", ".join(f"{t}" for t in tables)
+    names = list(tables)
+    verb = "is" if len(names) == 1 else "are"
     return _Section(
         id=section_id,
         title=title,
         intro=intro,
         status="missing",
         note=(
-            f"Not built in this warehouse: {names} is missing. Run `dbt build` "
-            "to create it, then render the report again."
+            f"Not built in this warehouse: {' and '.join(names)} {verb} missing. "
+            "Run dbt build to create them, then render the report again."
         ),
     )
 
@@ -450,16 +471,25 @@ def _provenance(wh: _Warehouse, run_results_path: Path) -> _Provenance:
         if table in wh.tables:
             as_of = wh.scalar(f"select max(as_of_date) from {table}")
             break
+    period = "unknown"
+    if "fct_revenue_monthly" in wh.tables:
+        first, last = wh.conn.execute(
+            "select min(month), max(month) from fct_revenue_monthly"
+        ).fetchone()
+        if first is not None:
+            period = f"{_short_month(first)} \u2013 {_short_month(last)}"
     params, params_note = _params_table(wh)
     return _Provenance(
         warehouse=str(wh.path),
         input_format=str(input_format) if input_format else "unknown",
         input_path=str(input_path) if input_path else "unknown",
-        input_source=source or "not recorded",
+        input_source=source,
         input_files=files,
         as_of_date=_date(as_of) if as_of is not None else "unknown",
+        period=period,
         total_rows=total,
         row_status=statuses,
+        accepted_total=sum(n for _, n in statuses),
         rejected=rejected,
         rejected_total=sum(n for _, n in rejected),
         params=params,
@@ -471,8 +501,7 @@ def _provenance(wh: _Warehouse, run_results_path: Path) -> _Provenance:
 def _params_table(wh: _Warehouse) -> tuple[_Table | None, str | None]:
     if "fct_clv_model_params" not in wh.tables:
         return None, (
-            "CLV models not built in this warehouse (fct_clv_model_params is "
-            "missing)."
+            "CLV models not built in this warehouse (fct_clv_model_params is missing)."
         )
     df = wh.df(
         "select * from fct_clv_model_params order by "
@@ -484,12 +513,17 @@ def _params_table(wh: _Warehouse) -> tuple[_Table | None, str | None]:
     rows = []
     for model, group in df.groupby("model", sort=False):
         first = group.iloc[0]
-        values = ", ".join(
-            f"{p} = {_sig(v)}"
-            + (f" (\u00b1{_sig(se)})" if not _is_missing(se) else "")
-            for p, v, se in zip(
-                group["parameter"], group["value"], group["standard_error"], strict=True
-            )
+        values = _Cell(
+            [
+                f"{p} = {_sig(v)}"
+                + (f" \u00b1 {_sig(se)}" if not _is_missing(se) else "")
+                for p, v, se in zip(
+                    group["parameter"],
+                    group["value"],
+                    group["standard_error"],
+                    strict=True,
+                )
+            ]
         )
         converged = "yes" if bool(first["converged"]) else "NO"
         if not _is_missing(first["iterations"]) and model != "diagnostics":
@@ -499,9 +533,7 @@ def _params_table(wh: _Warehouse) -> tuple[_Table | None, str | None]:
                 _MODEL_NAMES.get(str(model), str(model)),
                 values,
                 _num(first["customers_fitted"]),
-                _num(first["log_likelihood"], 1)
-                if model != "diagnostics"
-                else "-",
+                _num(first["log_likelihood"], 1) if model != "diagnostics" else "-",
                 converged if model != "diagnostics" else "-",
                 str(first["time_unit"]),
                 _date(first["observation_end"]),
@@ -520,7 +552,7 @@ def _params_table(wh: _Warehouse) -> tuple[_Table | None, str | None]:
             "Penalizer",
         ],
         rows=rows,
-        numeric={2, 3, 7},
+        numeric={2, 3, 6, 7},
     )
     return table, None
 
@@ -535,9 +567,10 @@ def _kpis(wh: _Warehouse) -> list[tuple[str, str]]:
         if row and row[0] is not None:
             kpis.append(("Net revenue", _money(row[0])))
             kpis.append(("Orders", _num(row[1])))
-            kpis.append(("Period", f"{_short_month(row[2])} \u2013 {_short_month(row[3])}"))
     if "dim_customers" in wh.tables:
-        kpis.insert(0, ("Customers", _num(wh.scalar("select count(*) from dim_customers"))))
+        kpis.insert(
+            0, ("Customers", _num(wh.scalar("select count(*) from dim_customers")))
+        )
     if "fct_customer_clv" in wh.tables:
         row = wh.conn.execute(
             "select sum(clv_long), max(long_horizon_months) from fct_customer_clv"
@@ -616,24 +649,33 @@ def _revenue_section(wh: _Warehouse, ctx: _Context) -> _Section:
             f" {_month(ctx.partial_month)} is incomplete (data up to "
             f"{_date(ctx.as_of - pd.Timedelta(days=1))}) and drawn lighter."
         )
-    colors = [_LIGHT_BLUE if m == ctx.partial_month else _BLUE for m in df["month"]]
+    partial = df["month"] == ctx.partial_month
+    colors = [_LIGHT_BLUE if p else _BLUE for p in partial]
     growth = df["net_revenue_growth_pct"]
+    labels = [
+        "partial" if p else ("" if _is_missing(g) else _signed_pct(g, 0))
+        for p, g in zip(partial, growth, strict=True)
+    ]
+    label_colors = [
+        _GREY if p else (_RED if g < 0 else _GREEN)
+        for p, g in zip(partial, growth.fillna(0), strict=True)
+    ]
     fig = go.Figure()
     fig.add_bar(
-        x=df["month"],
+        x=[_short_month(m) for m in df["month"]],
         y=df["net_revenue"],
         name="Net revenue",
         marker_color=colors,
         # Growth on top of each bar, green up and red down.
-        text=["" if _is_missing(g) else _signed_pct(g, 0) for g in growth],
+        text=labels,
         textposition="outside",
-        textfont={"color": [_RED if g < 0 else _GREEN for g in growth.fillna(0)]},
+        textfont={"color": label_colors},
         cliponaxis=False,
         customdata=df[["gross_revenue", "returns_amount", "orders"]].assign(
             growth=growth
         ),
         hovertemplate=(
-            "%{x|%b %Y}<br>Net revenue %{y:,.0f} (%{customdata[3]:+.1f}%)"
+            "%{x}<br>Net revenue %{y:,.0f} (%{customdata[3]:+.1f}%)"
             "<br>Gross %{customdata[0]:,.0f}<br>Returns %{customdata[1]:,.0f}"
             "<br>Orders %{customdata[2]:,}<extra></extra>"
         ),
@@ -646,7 +688,7 @@ def _revenue_section(wh: _Warehouse, ctx: _Context) -> _Section:
             "tickformat": "~s",
             "range": [0, float(df["net_revenue"].max()) * 1.12],
         },
-        xaxis={"tickformat": "%b %Y", "dtick": "M1" if len(df) <= 18 else None},
+        xaxis={"type": "category"},
         bargap=0.25,
         showlegend=False,
         margin={"t": 20},
@@ -688,29 +730,33 @@ def _customers_section(wh: _Warehouse, ctx: _Context) -> _Section:
         )
     else:
         takeaway += "."
+    months = [_short_month(m) for m in df["month"]]
     fig = go.Figure()
+    opacity = [0.45 if m == ctx.partial_month else 1.0 for m in df["month"]]
     fig.add_bar(
-        x=df["month"],
+        x=months,
         y=df["returning_customers"],
         name="Returning",
         marker_color=_BLUE,
-        hovertemplate="%{x|%b %Y}<br>Returning %{y:,}<extra></extra>",
+        marker_opacity=opacity,
+        hovertemplate="%{x}<br>Returning %{y:,}<extra></extra>",
     )
     fig.add_bar(
-        x=df["month"],
+        x=months,
         y=df["new_customers"],
         name="New",
         marker_color=_LIGHT_BLUE,
-        hovertemplate="%{x|%b %Y}<br>New %{y:,}<extra></extra>",
+        marker_opacity=opacity,
+        hovertemplate="%{x}<br>New %{y:,}<extra></extra>",
     )
     fig.add_scatter(
-        x=df["month"],
+        x=months,
         y=df["retention_rate"] * 100,
         name="Retention rate (%)",
         yaxis="y2",
         mode="lines+markers",
         line={"color": _ORANGE, "width": 2},
-        hovertemplate="%{x|%b %Y}<br>Retention %{y:.1f}%<extra></extra>",
+        hovertemplate="%{x}<br>Retention %{y:.1f}%<extra></extra>",
     )
     _style(
         fig,
@@ -719,7 +765,7 @@ def _customers_section(wh: _Warehouse, ctx: _Context) -> _Section:
         bargap=0.25,
         yaxis={"title": "Active customers", "tickformat": "~s"},
         yaxis2={"title": "Retention (%)", "range": [0, 100], **_PERCENT_AXIS},
-        xaxis={"tickformat": "%b %Y", "dtick": "M1" if len(df) <= 18 else None},
+        xaxis={"type": "category"},
         legend_traceorder="normal",
     )
     return _Section(
@@ -745,6 +791,10 @@ def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
         return _empty_section("cohorts", title, "fct_cohort_retention has no rows.")
     df["cohort_month"] = pd.to_datetime(df["cohort_month"])
     df["month"] = pd.to_datetime(df["month"])
+    cohorts = sorted(df["cohort_month"].unique())
+    dropped = max(0, len(cohorts) - _MAX_COHORTS)
+    if dropped:  # keep the page readable: the latest cohorts only
+        df = df[df["cohort_month"] >= cohorts[dropped]]
     grid = df.pivot(index="cohort_month", columns="m", values="retention_rate")
     sizes = df.groupby("cohort_month")["cohort_customers"].max()
     later = df[df["m"] >= 1]
@@ -758,7 +808,8 @@ def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
         best = month1.loc[month1["retention_rate"].idxmax()]
         takeaway = (
             f"On average {_pct(avg1, 0)} of a cohort buys again the month after "
-            f"its first purchase; the best cohort, {_short_month(best['cohort_month'])} "
+            "its first purchase; the best cohort, "
+            f"{_short_month(best['cohort_month'])} "
             f"({_num(best['cohort_customers'])} customers), kept "
             f"{_pct(best['retention_rate'], 0)}."
         )
@@ -797,6 +848,7 @@ def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
             "Each row is the customers who first bought in that month (size in "
             "brackets); cells show the % who bought again N months later. "
             "Month 0 is always 100% and the colour scale starts at month 1."
+            + (f" Showing the latest {_MAX_COHORTS} cohorts." if dropped else "")
             + (
                 f" The last diagonal is {_month(ctx.partial_month)}, an incomplete "
                 "month."
@@ -832,7 +884,10 @@ def _weekday_hour_section(wh: _Warehouse, ctx: _Context) -> _Section:
     )
     grid = (
         df.pivot_table(
-            index="iso_weekday", columns="hour_of_day", values="net_revenue", aggfunc="sum"
+            index="iso_weekday",
+            columns="hour_of_day",
+            values="net_revenue",
+            aggfunc="sum",
         )
         .reindex(index=range(1, 8), columns=hours)
         .fillna(0.0)
@@ -842,9 +897,7 @@ def _weekday_hour_section(wh: _Warehouse, ctx: _Context) -> _Section:
     by_day = df.groupby("iso_weekday")["net_revenue"].sum()
     best_day = int(by_day.idxmax())
     orders_by_day = busy.groupby("iso_weekday")["orders"].sum()
-    empty_days = [
-        _WEEKDAYS[d - 1] for d in range(1, 8) if orders_by_day.get(d, 0) == 0
-    ]
+    empty_days = [_WEEKDAYS[d - 1] for d in range(1, 8) if orders_by_day.get(d, 0) == 0]
     takeaway = (
         f"Revenue peaks on {names.get(int(peak['iso_weekday']), peak['weekday_name'])} "
         f"{int(peak['hour_of_day']):02d}:00\u2013{int(peak['hour_of_day']) + 1:02d}:00 "
@@ -889,7 +942,9 @@ def _store_section(wh: _Warehouse, ctx: _Context) -> _Section:
         "group by 1 order by 2 desc, 1"
     )
     if df.empty:
-        return _empty_section("stores", title, "fct_revenue_by_store_monthly has no rows.")
+        return _empty_section(
+            "stores", title, "fct_revenue_by_store_monthly has no rows."
+        )
     total = df["net_revenue"].sum()
     if len(df) == 1:
         return _Section(
@@ -915,18 +970,21 @@ def _store_section(wh: _Warehouse, ctx: _Context) -> _Section:
     first, second = df.iloc[0], df.iloc[1]
     top3 = df.head(3)["net_revenue"].sum() / total
     takeaway = (
-        f"{first['store_id']} brings {_pct(first['net_revenue'] / total)} of net "
-        f"revenue; the next, {second['store_id']}, "
-        f"{_pct(second['net_revenue'] / total)}. The top 3 of {len(df)} stores "
-        f"make {_pct(top3, 0)}."
+        f"The largest store, {first['store_id']}, brings "
+        f"{_pct(first['net_revenue'] / total)} of net revenue; the next, "
+        f"{second['store_id']}, {_pct(second['net_revenue'] / total)}."
     )
+    if len(df) > 3:
+        takeaway += f" The top 3 of {len(df)} stores make {_pct(top3, 0)}."
     shares = shown["net_revenue"] / total
     fig = go.Figure(
         go.Bar(
             x=shown["net_revenue"],
             y=shown["store_id"],
             orientation="h",
-            marker_color=[_GREY if s.startswith("Other (") else _BLUE for s in shown["store_id"]],
+            marker_color=[
+                _GREY if s.startswith("Other (") else _BLUE for s in shown["store_id"]
+            ],
             text=[_pct(s) for s in shares],
             textposition="outside",
             cliponaxis=False,
@@ -960,6 +1018,15 @@ def _funnel_section(wh: _Warehouse, ctx: _Context, input_format: str) -> _Sectio
     row = wh.df(
         "select count(*) as days, sum(users_viewed) as viewed, "
         "sum(users_carted) as carted, sum(users_purchased) as purchased, "
+        # The mart's own rates (users who viewed and carted / viewed, ...),
+        # weighted by their denominators; user counts alone do not nest,
+        # since people can buy without using the cart.
+        "sum(view_to_cart_rate * users_viewed) / nullif(sum(users_viewed), 0) "
+        "as view_to_cart, "
+        "sum(cart_to_purchase_rate * users_carted) / nullif(sum(users_carted), 0) "
+        "as cart_to_purchase, "
+        "sum(view_to_purchase_rate * users_viewed) / nullif(sum(users_viewed), 0) "
+        "as view_to_purchase, "
         "min(event_date) as first_day, max(event_date) as last_day "
         "from fct_funnel_daily"
     ).iloc[0]
@@ -972,16 +1039,16 @@ def _funnel_section(wh: _Warehouse, ctx: _Context, input_format: str) -> _Sectio
             "conversion funnel: it is built from an `events` input (views, carts "
             "and purchases).",
         )
-    viewed, carted, purchased = (float(row[c] or 0) for c in ("viewed", "carted", "purchased"))
+    viewed, carted, purchased = (
+        float(row[c] or 0) for c in ("viewed", "carted", "purchased")
+    )
 
-    def rate(a: float, b: float) -> str:
-        return _pct(a / b) if b else "-"
-
+    first_day, last_day = _date(row["first_day"]), _date(row["last_day"])
+    days = f"on {first_day}" if first_day == last_day else f"{first_day} to {last_day}"
     takeaway = (
-        f"Of daily viewers, {rate(carted, viewed)} add to cart and "
-        f"{rate(purchased, carted)} of those who cart buy: "
-        f"{rate(purchased, viewed)} of viewers purchase "
-        f"({_date(row['first_day'])} to {_date(row['last_day'])})."
+        f"Of the users who viewed a product, {_pct(row['view_to_cart'])} added one "
+        f"to the cart and {_pct(row['view_to_purchase'])} bought; of those who "
+        f"carted, {_pct(row['cart_to_purchase'])} bought ({days})."
     )
     fig = go.Figure(
         go.Funnel(
@@ -999,7 +1066,13 @@ def _funnel_section(wh: _Warehouse, ctx: _Context, input_format: str) -> _Sectio
         title=title,
         intro=(
             "Users who viewed, carted and purchased, summed over the days of "
-            "fct_funnel_daily (a user active on two days counts twice)."
+            "fct_funnel_daily (a user active on two days counts twice); "
+            "rates are the mart's, weighted by users."
+            + (
+                " More users purchased than carted: some buy without the cart."
+                if purchased > carted
+                else ""
+            )
         ),
         charts=[_chart(fig, "funnel", takeaway)],
     )
@@ -1009,7 +1082,9 @@ def _segments_section(wh: _Warehouse, ctx: _Context) -> _Section:
     title = "RFM segments"
     if missing := wh.missing("fct_rfm_segment_summary"):
         return _missing_section("segments", title, missing)
-    df = wh.df("select * from fct_rfm_segment_summary order by segment_priority, segment")
+    df = wh.df(
+        "select * from fct_rfm_segment_summary order by segment_priority, segment"
+    )
     if df.empty:
         return _empty_section("segments", title, "fct_rfm_segment_summary has no rows.")
     top = df.loc[df["revenue_share"].idxmax()]
@@ -1057,21 +1132,17 @@ def _segments_section(wh: _Warehouse, ctx: _Context) -> _Section:
         columns=[
             "Segment",
             "Customers",
-            "% customers",
             "Net revenue",
-            "% revenue",
             "Avg recency (days)",
             "Avg orders",
-            "Avg monetary",
+            "Avg net revenue",
             "Recommended action",
         ],
         rows=[
             [
-                str(r["segment"]),
-                _num(r["customers"]),
-                _pct(r["customer_share"]),
-                _num(r["net_revenue"]),
-                _pct(r["revenue_share"]),
+                _Cell([str(r["segment"])], str(r["description"] or "")),
+                _Cell([_num(r["customers"])], _pct(r["customer_share"])),
+                _Cell([_num(r["net_revenue"])], _pct(r["revenue_share"])),
                 _num(r["avg_recency_days"]),
                 _num(r["avg_frequency"], 1),
                 _num(r["avg_monetary"]),
@@ -1079,7 +1150,8 @@ def _segments_section(wh: _Warehouse, ctx: _Context) -> _Section:
             ]
             for _, r in df.iterrows()
         ],
-        numeric={1, 2, 3, 4, 5, 6, 7},
+        numeric={1, 2, 3, 4, 5},
+        wide={0, 6},
         caption="RFM segment summary, in priority order",
     )
     return _Section(
@@ -1106,14 +1178,15 @@ def _migration_section(wh: _Warehouse, ctx: _Context) -> _Section:
         return _empty_section(
             "migration",
             title,
-            "fct_rfm_segment_transitions has no rows: it needs at least two month ends.",
+            "fct_rfm_segment_transitions has no rows: it needs at least two "
+            "month ends.",
         )
     order: list[str] = []
     if "fct_rfm_segment_summary" in wh.tables:
         order = list(
-            wh.df("select segment from fct_rfm_segment_summary order by segment_priority")[
-                "segment"
-            ]
+            wh.df(
+                "select segment from fct_rfm_segment_summary order by segment_priority"
+            )["segment"]
         )
     seen = set(df["from_segment"]) | set(df["to_segment"])
     order = [s for s in order if s in seen] + sorted(
@@ -1122,7 +1195,10 @@ def _migration_section(wh: _Warehouse, ctx: _Context) -> _Section:
     from_order = ([_NEW_CUSTOMER] if _NEW_CUSTOMER in seen else []) + order
     counts = (
         df.pivot_table(
-            index="from_segment", columns="to_segment", values="customers", aggfunc="sum"
+            index="from_segment",
+            columns="to_segment",
+            values="customers",
+            aggfunc="sum",
         )
         .reindex(index=from_order, columns=order)
         .fillna(0)
@@ -1214,10 +1290,11 @@ def _cluster_section(wh: _Warehouse, ctx: _Context) -> _Section:
     else:
         takeaway += "."
     size = df["customers"].astype(float)
+    monetary = df["centroid_monetary"].clip(lower=1)
     fig = go.Figure(
         go.Scatter(
             x=df["centroid_recency_days"],
-            y=df["centroid_monetary"].clip(lower=1),
+            y=monetary,
             mode="markers+text",
             text=df["cluster_name"],
             textposition="top center",
@@ -1227,8 +1304,9 @@ def _cluster_section(wh: _Warehouse, ctx: _Context) -> _Section:
                 "sizeref": 2.0 * size.max() / 70**2,
                 "sizemin": 8,
                 "color": df["revenue_share"] * 100,
-                "colorscale": _HEATMAP,
+                "colorscale": [[0, "#dbeafe"], [1, "#1e3a8a"]],
                 "cmin": 0,
+                "opacity": 0.9,
                 "line": {"color": _INK, "width": 1},
                 "colorbar": {"title": {"text": "% revenue"}, "ticksuffix": "%"},
             },
@@ -1246,8 +1324,20 @@ def _cluster_section(wh: _Warehouse, ctx: _Context) -> _Section:
     _style(
         fig,
         380,
-        xaxis={"title": "Mean recency (days since last order)", "rangemode": "tozero"},
-        yaxis={"title": "Mean net revenue per customer", "type": "log"},
+        xaxis={
+            "title": "Mean recency (days since last order)",
+            "range": [0, float(df["centroid_recency_days"].max()) * 1.15 + 1],
+        },
+        yaxis={
+            "title": "Mean net revenue (log scale)",
+            "type": "log",
+            "dtick": 1,
+            "tickformat": "~s",
+            "range": [
+                math.log10(float(monetary.min())) - 0.35,
+                math.log10(float(monetary.max())) + 0.45,
+            ],
+        },
         showlegend=False,
     )
     table = _Table(
@@ -1348,19 +1438,28 @@ def _clv_section(wh: _Warehouse, ctx: _Context, variables: dict[str, Any]) -> _S
             "title": f"Predicted {horizon}-month CLV (log scale)"
             + (f"; {below_one:,} customers below 1 not shown" if below_one else ""),
             "tickvals": ticks,
-            "ticktext": [_money(10**t) for t in ticks],
+            "ticktext": [_power_of_ten(t) for t in ticks],
+            "range": [lo, hi],
         },
         yaxis={"title": "Customers"},
         bargap=0,
         showlegend=False,
     )
+    if not _is_missing(stats["median"]) and stats["median"] >= 1:
+        fig1.add_vline(
+            x=math.log10(float(stats["median"])),
+            line={"color": _ORANGE, "width": 2, "dash": "dash"},
+            annotation_text=f"median {_money(stats['median'])}",
+            annotation_position="top right",
+            annotation_font_color=_ORANGE,
+        )
     at_risk = float(summary["revenue_at_risk"].sum())
     historic = float(summary["historic_revenue"].sum())
     threshold = variables.get("clv_at_risk_p_alive")
     rule = (
         f"P(alive) below {threshold}"
         if threshold is not None
-        else "P(alive) below clv_at_risk_p_alive"
+        else "P(alive) below the at-risk threshold (clv_at_risk_p_alive)"
     )
     takeaway2 = (
         f"Revenue at risk: {_money(at_risk)} "
@@ -1422,7 +1521,10 @@ def _clv_section(wh: _Warehouse, ctx: _Context, variables: dict[str, Any]) -> _S
             "(transaction model x Gamma-Gamma order value, discounted), by "
             "decile of predicted CLV."
         ),
-        charts=[_chart(fig1, "clv-distribution", takeaway1), _chart(fig2, "clv-deciles", takeaway2)],
+        charts=[
+            _chart(fig1, "clv-distribution", takeaway1),
+            _chart(fig2, "clv-deciles", takeaway2),
+        ],
         tables=tables,
     )
 
@@ -1434,7 +1536,11 @@ def _top_customers_table(wh: _Warehouse, horizon: int) -> _Table:
         if has_dim
         else "null as rfm_segment, null as cluster_name"
     )
-    join = "left join dim_customers as d on d.customer_id = c.customer_id" if has_dim else ""
+    join = (
+        "left join dim_customers as d on d.customer_id = c.customer_id"
+        if has_dim
+        else ""
+    )
     df = wh.df(
         f"select c.clv_rank, c.customer_id, {extra}, c.p_alive, c.frequency, "
         "c.historic_value, c.expected_purchases_long, c.clv_long "
@@ -1444,13 +1550,13 @@ def _top_customers_table(wh: _Warehouse, horizon: int) -> _Table:
         columns=[
             "Rank",
             "Customer",
-            "Segment",
+            "RFM segment",
             "Cluster",
             "P(alive)",
-            "Repeat periods",
+            "Repeat purchases",
             "Historic value",
-            f"Expected purchases ({horizon} m)",
-            f"Predicted CLV ({horizon} m)",
+            f"Expected purchases, {horizon} m",
+            f"Predicted CLV, {horizon} m",
         ],
         rows=[
             [
@@ -1458,7 +1564,7 @@ def _top_customers_table(wh: _Warehouse, horizon: int) -> _Table:
                 str(r["customer_id"]),
                 "-" if _is_missing(r["rfm_segment"]) else str(r["rfm_segment"]),
                 "-" if _is_missing(r["cluster_name"]) else str(r["cluster_name"]),
-                _pct(r["p_alive"], 0),
+                _pct(r["p_alive"]),
                 _num(r["frequency"]),
                 _num(r["historic_value"]),
                 _num(r["expected_purchases_long"], 1),
@@ -1482,12 +1588,16 @@ def _validation_section(wh: _Warehouse, ctx: _Context) -> _Section:
         )
     df = wh.df("select * from fct_clv_validation")
     if df.empty:
-        return _empty_section("clv-validation", title, "fct_clv_validation has no rows.")
+        return _empty_section(
+            "clv-validation", title, "fct_clv_validation has no rows."
+        )
     overall = df[df["group_name"] == "all"]
     groups = df[df["group_name"] != "all"].sort_values("calibration_frequency_min")
     if len(overall):
         o = overall.iloc[0]
-        days = (pd.Timestamp(o["holdout_end"]) - pd.Timestamp(o["calibration_end"])).days
+        days = (
+            pd.Timestamp(o["holdout_end"]) - pd.Timestamp(o["calibration_end"])
+        ).days
         takeaway = (
             f"Refitted on data up to {_date(o['calibration_end'])} and tested on the "
             f"{days} days to {_date(o['holdout_end'])}, the model predicted "
@@ -1500,15 +1610,21 @@ def _validation_section(wh: _Warehouse, ctx: _Context) -> _Section:
         takeaway += "."
     else:
         takeaway = "Predicted against actual repeat purchases by calibration frequency."
+    labels = [str(g).replace("frequency ", "") for g in groups["group_name"]]
+    groups = groups.assign(label=labels)
     sizable = groups[groups["customers"] >= 30].dropna(subset=["error_pct"])
     if len(sizable):
         worst = sizable.loc[sizable["error_pct"].abs().idxmax()]
         direction = "under" if worst["error_pct"] < 0 else "over"
+        noun = "purchase" if worst["label"] == "1" else "purchases"
         takeaway += (
-            f" It {direction}estimates {worst['group_name']} customers most "
+            f" It {direction}-predicts most for customers with {worst['label']} "
+            f"repeat {noun} in calibration "
             f"({_signed_pct(float(worst['error_pct']))})."
         )
-    labels = [str(g).replace("frequency ", "") for g in groups["group_name"]]
+    top = float(
+        groups[["actual_repeat_purchases", "predicted_repeat_purchases"]].max().max()
+    )
     fig = go.Figure()
     fig.add_bar(
         x=labels,
@@ -1532,15 +1648,24 @@ def _validation_section(wh: _Warehouse, ctx: _Context) -> _Section:
         ],
         textposition="outside",
         cliponaxis=False,
-        hovertemplate="Calibration frequency %{x}<br>Predicted %{y:,.0f}<extra></extra>",
+        hovertemplate=(
+            "Calibration frequency %{x}<br>Predicted %{y:,.0f}<extra></extra>"
+        ),
     )
     _style(
         fig,
         360,
         barmode="group",
         bargap=0.25,
-        xaxis={"title": "Repeat purchases in the calibration period", "type": "category"},
-        yaxis={"title": "Repeat purchases in the holdout", "tickformat": "~s"},
+        xaxis={
+            "title": "Repeat purchases in the calibration period",
+            "type": "category",
+        },
+        yaxis={
+            "title": "Repeat purchases in the holdout",
+            "tickformat": "~s",
+            "range": [0, top * 1.15 if top > 0 else 1],
+        },
     )
     return _Section(
         id="clv-validation",
@@ -1988,7 +2113,9 @@ class HeadlessChromium:
             self._drain(0.2)
         self._drain(settle)
 
-    def screenshot(self, png_path: str | os.PathLike[str], full_page: bool = True) -> Path:
+    def screenshot(
+        self, png_path: str | os.PathLike[str], full_page: bool = True
+    ) -> Path:
         """Save a PNG of the page (the whole page by default).
 
         Parameters
@@ -2106,7 +2233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--run-results",
         default=None,
-        help="dbt run_results.json for the input vars (default: target/run_results.json)",
+        help="dbt run_results.json with the input vars "
+        "(default: target/run_results.json)",
     )
     parser.add_argument(
         "--screenshot",

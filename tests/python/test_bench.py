@@ -7,14 +7,19 @@ same input, otherwise comparing their times means nothing.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
-from bench import duckdb_floor, pandas_pipeline
-from bench.common import count_label, parse_bytes, parse_count
-from bench.monitor import run_monitored
-from bench.project import stage_of
-from python_udfs.generator import generate
+# bench/ is not an installed package (only python_udfs is): import it from the
+# repository root, as `python -m bench.run` does.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import duckdb_floor, pandas_pipeline  # noqa: E402
+from bench.common import count_label, parse_bytes, parse_count  # noqa: E402
+from bench.monitor import run_monitored  # noqa: E402
+from bench.project import stage_of  # noqa: E402
+from python_udfs.generator import generate  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -60,10 +60,11 @@ final as (
         calibration.frequency,
         calibration.recency,
         calibration."T",
-        calibration.monetary_value,
+        cast(calibration.monetary_value as double) as monetary_value,
         cast(coalesce(holdout.frequency_holdout, 0) as integer)
             as frequency_holdout,
-        coalesce(holdout.monetary_value_holdout, 0) as monetary_value_holdout,
+        cast(coalesce(holdout.monetary_value_holdout, 0) as double)
+            as monetary_value_holdout,
         {{ cv_clv_duration(
             cv_clv_period('dates.calibration_end'),
             cv_clv_period('dates.observation_end')

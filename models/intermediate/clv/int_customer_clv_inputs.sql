@@ -31,8 +31,8 @@ final as (
         summary.frequency,
         summary.recency,
         summary."T",
-        summary.monetary_value,
-        summary.historic_value,
+        cast(summary.monetary_value as double) as monetary_value,
+        cast(summary.historic_value as double) as historic_value,
         observation.observation_end,
         '{{ cv_clv_time_unit() }}' as time_unit
     from summary

@@ -1,10 +1,21 @@
-{{ config(post_hook="{{ cv_assert_rejected_share() }}") }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook="{{ cv_assert_rejected_share() }}",
+) }}
 
 {#-
     Every data row of the input file(s), parsed onto canonical columns, with
     its status: sale, return, event (a non-purchase event) or rejected (with
     the first failed check as reject_reason). Staging models select from
     here; nothing is dropped.
+
+    Incremental: a run reads only the files matching input_path that are not
+    loaded yet (append new data as new files, e.g. one per day) and checks
+    their rows for exact duplicates against everything loaded before, so the
+    table equals a full refresh. After changing the input or a parsing var,
+    run dbt build --full-refresh.
 -#}
 
 {%- set layout = cv_input_columns() -%}
@@ -17,10 +28,27 @@
 {%- set max_ts = var('max_valid_timestamp')
     or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
 
+{%- set raw_columns = [] -%}
+{%- for column in layout['all'] -%}
+    {%- do raw_columns.append(adapter.quote('raw__' ~ column)) -%}
+{%- endfor -%}
+{%- set duplicate_key = [
+    'row_fingerprint', 'order_id', 'customer_id', 'ordered_at', 'product_id',
+    'quantity', 'unit_price',
+] -%}
+
 with
 
 source_rows as (
+    {%- if is_incremental() %}
+    select * from {{ cv_input_rows(
+        files=cv_input_new_files(),
+        first_row_number='(select coalesce(max(source_row_number), 0) + 1 from '
+            ~ this ~ ')',
+    ) }}
+    {%- else %}
     select * from {{ cv_input_rows() }}
+    {%- endif %}
 ),
 
 mapped as (
@@ -35,6 +63,13 @@ mapped as (
             as {{ adapter.quote('raw__' ~ column) }},
         {%- endfor %}
     from source_rows
+),
+
+fingerprinted as (
+    select
+        *,
+        {{ cv_row_fingerprint(raw_columns) }} as row_fingerprint
+    from mapped
 ),
 
 parsed as (
@@ -65,7 +100,7 @@ parsed as (
         {{ cv_clean_text('category_id_raw', f.category_id.type, true) }}
             as category_id,
         {{ cv_clean_text('brand_raw', f.brand.type) }} as brand
-    from mapped
+    from fingerprinted
 ),
 
 priced as (
@@ -123,16 +158,26 @@ checked as (
 
 deduplicated as (
     select
-        *,
-        {%- if dedupe and layout['all'] %}
+        checked.*,
+        {%- if dedupe %}
         row_number() over (
             partition by
-                {%- for column in layout['all'] %}
-                {{ adapter.quote('raw__' ~ column) }}
-                {{- ',' if not loop.last }}
+                {%- for column in duplicate_key %}
+                checked.{{ column }}{{ ',' if not loop.last }}
                 {%- endfor %}
-            order by source_row_number
-        ) > 1 as is_exact_duplicate
+            order by checked.source_row_number
+        ) > 1
+        {%- if is_incremental() %}
+        or exists (
+            select 1
+            from {{ this }} as loaded
+            where
+                {%- for column in duplicate_key %}
+                loaded.{{ column }} is not distinct from checked.{{ column }}
+                {{- ' and' if not loop.last }}
+                {%- endfor %}
+        )
+        {%- endif %} as is_exact_duplicate
         {%- else %}
         false as is_exact_duplicate
         {%- endif %}
@@ -173,6 +218,7 @@ final as (
         session_id,
         category_id,
         brand,
+        row_fingerprint,
         case
             when failed_check is not null or is_exact_duplicate
                 then concat_ws(

@@ -1436,12 +1436,22 @@ def _clv_section(wh: _Warehouse, ctx: _Context, variables: dict[str, Any]) -> _S
         320,
         xaxis={
             "title": f"Predicted {horizon}-month CLV (log scale)"
-            + (f"; {below_one:,} customers below 1 not shown" if below_one else ""),
+            + (
+                f"; {below_one:,} {'customer' if below_one == 1 else 'customers'} "
+                "below 1 not shown"
+                if below_one
+                else ""
+            ),
             "tickvals": ticks,
             "ticktext": [_power_of_ten(t) for t in ticks],
             "range": [lo, hi],
         },
-        yaxis={"title": "Customers"},
+        yaxis={
+            "title": "Customers",
+            "tickformat": "~s",
+            "range": [0, float(hist["customers"].max() if len(hist) else 1) * 1.2],
+            "dtick": 1 if len(hist) and hist["customers"].max() <= 5 else None,
+        },
         bargap=0,
         showlegend=False,
     )

@@ -1,0 +1,135 @@
+"""A nightly incremental run gives exactly the marts of a full refresh."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import make_dbt_runner
+
+BUILD = ["build", "--exclude", "test_type:unit"]
+
+
+def _split_history_and_last_day(source, history_dir, day_file):
+    """History = everything but the last day; the day file adds that day, an
+    exact copy of an old line and a late line of an old order."""
+    conn = duckdb.connect()
+    last_day = conn.execute(
+        f"select max(cast(ordered_at as date)) from '{source}' "
+        "where ordered_at < timestamp '2099-01-01'"
+    ).fetchall()[0][0]
+    conn.execute(
+        f"copy (select * from '{source}' where ordered_at is null "
+        f"or cast(ordered_at as date) <> date '{last_day}') "
+        f"to '{history_dir / 'part-1.parquet'}'"
+    )
+    conn.execute(
+        f"""
+        copy (
+            select * from '{source}'
+            where cast(ordered_at as date) = date '{last_day}'
+            union all (
+                select * from '{source}'
+                where order_id = 'O000000010' order by product_id limit 1
+            )
+            union all (
+                select order_id, customer_id, timestamp '{last_day} 12:00:00',
+                    'P00001', 'late line', 'misc', 1, 5.0, store_id
+                from '{source}' where order_id = 'O000000020' limit 1
+            )
+        ) to '{day_file}'
+        """
+    )
+
+
+def _tables(warehouse) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "select table_name from information_schema.tables "
+                "where table_name similar to '(fct|dim|int|base)_.*' order by 1"
+            ).fetchall()
+        ]
+        tables = {}
+        for name in names:
+            df = conn.execute(f"select * from {name}").df()
+            columns = [c for c in df.columns if c not in ("fitted_at", "source_file")]
+            tables[name] = df[columns].sort_values(columns, ignore_index=True)
+        return tables
+
+
+def test_incremental_run_equals_full_refresh(tmp_path):
+    from python_udfs.generator import generate
+
+    generate(tmp_path / "gen", customers=3_000, fmt="parquet")
+    history, everything = tmp_path / "history", tmp_path / "everything"
+    history.mkdir()
+    everything.mkdir()
+    day_file = tmp_path / "part-2.parquet"
+    _split_history_and_last_day(
+        tmp_path / "gen" / "order_lines.parquet", history, day_file
+    )
+    shutil.copy(history / "part-1.parquet", everything)
+    shutil.copy(day_file, everything)
+
+    incremental = make_dbt_runner(tmp_path / "incremental")
+    (tmp_path / "incremental").mkdir()
+    first = incremental(BUILD, {"input_path": str(history / "*.parquet")})
+    assert first.returncode == 0, first.output
+    shutil.copy(day_file, history)
+    second = incremental(BUILD, {"input_path": str(history / "*.parquet")})
+    assert second.returncode == 0, second.output
+    assert "incremental model main.base_input__rows" in second.output
+
+    (tmp_path / "full").mkdir()
+    full = make_dbt_runner(tmp_path / "full")(
+        [*BUILD, "--full-refresh"], {"input_path": str(everything / "*.parquet")}
+    )
+    assert full.returncode == 0, full.output
+
+    # The day file's copy of an old line was caught against the history.
+    assert (
+        second.scalar(
+            "select count(*) from base_input__rows where source_file like "
+            "'%part-2%' and reject_reason = 'exact_duplicate'"
+        )
+        >= 1
+    )
+    got, expected = _tables(second.warehouse), _tables(full.warehouse)
+    assert sorted(got) == sorted(expected)
+    assert "fct_customer_clv" in got and "fct_rfm_segment_transitions" in got
+    for name in expected:
+        pd.testing.assert_frame_equal(
+            got[name], expected[name], check_exact=False, rtol=1e-9, obj=name
+        )
+
+
+def test_changed_input_asks_for_full_refresh(run_dbt, tmp_path):
+    from python_udfs.generator import generate
+
+    generate(tmp_path / "a", customers=300, fmt="parquet")
+    generate(tmp_path / "b", customers=300, fmt="parquet")
+    select = ["run", "--select", "base_input__rows"]
+    first = run_dbt(select, {"input_path": str(tmp_path / "a" / "*.parquet")})
+    assert first.returncode == 0, first.output
+    second = run_dbt(select, {"input_path": str(tmp_path / "b" / "*.parquet")})
+    assert second.returncode != 0
+    assert "--full-refresh" in second.output
+
+
+@pytest.mark.parametrize("fmt", ["csv"])
+def test_no_new_files_adds_nothing(run_dbt, tmp_path, fmt):
+    from python_udfs.generator import generate
+
+    generate(tmp_path / "a", customers=300, fmt=fmt)
+    select = ["run", "--select", "base_input__rows"]
+    dbt_vars = {"input_path": str(tmp_path / "a" / f"*.{fmt}")}
+    first = run_dbt(select, dbt_vars)
+    assert first.returncode == 0, first.output
+    rows = first.scalar("select count(*) from base_input__rows")
+    second = run_dbt(select, dbt_vars)
+    assert second.returncode == 0, second.output
+    assert second.scalar("select count(*) from base_input__rows") == rows

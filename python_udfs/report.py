@@ -1475,7 +1475,7 @@ def _clv_section(wh: _Warehouse, ctx: _Context, variables: dict[str, Any]) -> _S
         f"Revenue at risk: {_money(at_risk)} "
         f"({_pct(at_risk / historic if historic else float('nan'))} of historic "
         f"revenue) comes from customers with {rule}; the average customer is "
-        f"{_pct(stats['p_alive'], 0)} likely to still be active."
+        f"{_pct(stats['p_alive'])} likely to still be active."
     )
     labels = [f"D{int(d)}" for d in summary["clv_decile"]]
     fig2 = go.Figure()

@@ -70,7 +70,7 @@ CLV_TAKEAWAYS = [
     "the median customer is worth 350.",
     "Revenue at risk: 300 (10.0% of historic revenue) comes from customers with "
     "P(alive) below the at-risk threshold (clv_at_risk_p_alive); the average "
-    "customer is 80% likely to still be active.",
+    "customer is 80.0% likely to still be active.",
     "Refitted on data up to 2023-10-18 and tested on the 180 days to "
     f"2024-04-15, the model predicted 18 repeat purchases against 20 actual "
     f"({MINUS}10.0%); per-customer correlation 0.90. It over-predicts most for "

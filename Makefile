@@ -22,12 +22,14 @@ FIXTURE_DIR := data/test
 FIXTURE := $(FIXTURE_DIR)/order_lines.csv
 TEST_WAREHOUSE := warehouse/test.duckdb
 
-.PHONY: help setup sample build test lint docs clean
+.PHONY: help setup sample build test lint docs clean report browser
 
 help:
 	@echo "make build   create .venv, generate the sample, dbt build into warehouse/"
 	@echo "make test    same setup, dbt build on the test fixture, then pytest"
 	@echo "make lint    ruff on python_udfs/, tests/ and models/"
+	@echo "make report  render reports/customer_value.html from the warehouse"
+	@echo "make browser install headless Chromium (report screenshots, browser tests)"
 	@echo "make docs    dbt docs generate"
 	@echo "make clean   remove target/, logs/ and the generated warehouse files"
 
@@ -56,8 +58,17 @@ sample: $(SAMPLE)
 
 build: setup $(SAMPLE)
 	$(BIN)/dbt build
+	$(MAKE) --no-print-directory report
 
-test: setup $(FIXTURE) lint
+report: setup
+	$(BIN)/python -m python_udfs.report $(REPORT_ARGS)
+
+# Debian's chromium for the report screenshot and the browser tests; the
+# script says why and exits 0 when it cannot install (the tests then skip).
+browser:
+	@bash scripts/install_browser.sh
+
+test: setup $(FIXTURE) lint browser
 	CV_WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(BIN)/dbt build --target test \
 		--vars '{input_format: transactions, input_path: $(FIXTURE)}'
 	$(BIN)/pytest

@@ -4,7 +4,7 @@
 least ``size`` rows (``generate(lines=size)``); ``<cache>/events-<size>-
 seed<seed>/`` holds ``events.parquet`` with about ``size`` events. Events are
 generated per customer, so the number of customers is chosen from the events
-per customer measured on a 5,000-customer pilot (cached as
+per customer measured on a 50,000-customer pilot (cached as
 ``events-pilot-seed<seed>``); the count lands within a few percent of
 ``size``. A directory is reused when its ``params.json`` matches what would
 be generated now (seed, requested size, format, generator version and story
@@ -25,7 +25,7 @@ from bench.common import count_label
 from bench.monitor import run_monitored, tail_text
 from python_udfs.generator import GENERATOR_VERSION, GeneratorConfig
 
-PILOT_CUSTOMERS = 5_000
+PILOT_CUSTOMERS = 50_000
 
 
 @dataclass

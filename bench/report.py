@@ -434,7 +434,9 @@ def render(results: dict[str, Any]) -> str:
         "over runs). Project stage times are sums of dbt node times "
         "(`run_results.json`); dbt runs 2 threads, so they can overlap and do not "
         "add up to the total. Startup is launch to first step: interpreter and "
-        "imports, plus parsing the project for dbt.",
+        "imports, plus parsing the project for dbt. Ratios are time over "
+        "time: pandas / project below 1 means the notebook was faster; project / "
+        "floor is what dbt and the project's extra work cost over bare DuckDB.",
         "",
         "The project does more than the other two: it also keeps every rejected "
         "row with a reason, builds cohorts, store and funnel marts, RFM segment "
@@ -487,3 +489,33 @@ def now_iso() -> str:
 def label_for(sizes: list[int], events: bool) -> str:
     """``1M-10M`` (``-events``) for file names."""
     return "-".join(count_label(s) for s in sizes) + ("-events" if events else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-render the Markdown report of a results JSON (``python -m bench.report``)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.report", description=main.__doc__
+    )
+    parser.add_argument("json", help="a bench/results/<date>-<sizes>.json file")
+    parser.add_argument(
+        "--latest", action="store_true", help="also write latest.md beside it"
+    )
+    args = parser.parse_args(argv)
+    path = Path(args.json)
+    results = json.loads(path.read_text())
+    for block in results["sizes"]:
+        if block.get("runs"):
+            block["summary"] = aggregate(block)
+    markdown = render(results)
+    path.with_suffix(".md").write_text(markdown)
+    if args.latest:
+        (path.parent / "latest.md").write_text(markdown)
+    print(path.with_suffix(".md"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

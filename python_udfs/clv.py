@@ -1945,16 +1945,14 @@ def fit_clv_params_table(
         (data["monetary_value"], data["T"], data["recency"], data["frequency"])
     )
     data = {name: values[order] for name, values in data.items()}
-    x, tx, age, weights = group_triples(data["frequency"], data["recency"], data["T"])
-    transaction = _TRANSACTION_FITTERS[model](
-        x, tx, age, weights=weights, penalizer=float(penalizer)
-    )
+    try:
+        transaction, spend = _fit_both(data, model, float(penalizer))
+    except ClvFitError as error:
+        raise ClvFitError(
+            f"{error} To build everything else without CLV, set the dbt var "
+            "clv_enabled: false."
+        ) from error
     repeat = (data["frequency"] > 0) & (data["monetary_value"] > 0)
-    spend = fit_gamma_gamma(
-        data["frequency"][repeat],
-        data["monetary_value"][repeat],
-        penalizer=float(penalizer),
-    )
     rows = [
         {
             "model": fit.model,
@@ -2002,3 +2000,18 @@ def fit_clv_params_table(
             "message": "str",
         }
     )
+
+
+def _fit_both(
+    data: dict[str, FloatArray], model: str, penalizer: float
+) -> tuple[FitResult, FitResult]:
+    """Transaction model on weighted triples, Gamma-Gamma on repeat spend."""
+    x, tx, age, weights = group_triples(data["frequency"], data["recency"], data["T"])
+    transaction = _TRANSACTION_FITTERS[model](
+        x, tx, age, weights=weights, penalizer=penalizer
+    )
+    repeat = (data["frequency"] > 0) & (data["monetary_value"] > 0)
+    spend = fit_gamma_gamma(
+        data["frequency"][repeat], data["monetary_value"][repeat], penalizer=penalizer
+    )
+    return transaction, spend

@@ -13,7 +13,7 @@ them in the browser). It is a well-kept, widely used library whose HTML
 export needs no server and no network: the page inlines plotly.js once (about
 4.8 MB, minified) in its ``<head>`` and every chart is a ``<div>`` with its
 data, so the single file opens offline, from an e-mail attachment or a
-shared drive, and stays interactive (hover values, zoom, PNG download).
+shared drive, and stays interactive (hover values, drag to zoom).
 Vega-Lite via altair was the alternative, but inlining the Vega scripts
 offline needs the extra ``vl-convert-python`` binary package, while plotly
 is pure Python and ships its JavaScript inside the wheel.
@@ -50,7 +50,6 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
-import fcntl
 import json
 import math
 import os
@@ -148,6 +147,11 @@ _MAX_COHORTS = 36  # rows of the cohort heatmap
 
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _text(value: Any) -> str:
+    """Text of a cell; ``''`` when missing."""
+    return "" if _is_missing(value) else str(value)
 
 
 def _num(value: Any, digits: int = 0) -> str:
@@ -426,18 +430,23 @@ def _read_run_results(path: Path, warehouse: Path) -> tuple[dict[str, Any], str]
     return (variables if isinstance(variables, dict) else {}), run
 
 
-def _provenance(wh: _Warehouse, run_results_path: Path) -> _Provenance:
-    variables, dbt_run = _read_run_results(run_results_path, wh.path)
-    input_format = variables.get("input_format")
-    input_path = variables.get("input_path")
-    source = "dbt target/run_results.json" if input_format or input_path else ""
-    if not (input_format or input_path) and "int_run_metadata" in wh.tables:
+def _provenance(
+    wh: _Warehouse, variables: dict[str, Any], dbt_run: str, as_of: Any
+) -> _Provenance:
+    # The warehouse's own record of its build wins over dbt's last command.
+    input_format = input_path = None
+    source = ""
+    if "int_run_metadata" in wh.tables:
         meta = wh.df("select * from int_run_metadata limit 1")
         if len(meta):
             row = meta.iloc[0]
-            input_format = row.get("input_format")
-            input_path = row.get("input_path")
+            input_format = _text(row.get("input_format"))
+            input_path = _text(row.get("input_path"))
             source = "int_run_metadata"
+    if not (input_format or input_path):
+        input_format = variables.get("input_format")
+        input_path = variables.get("input_path")
+        source = "dbt target/run_results.json" if input_format or input_path else ""
     files: list[str] = []
     total = None
     statuses: list[tuple[str, int]] = []
@@ -466,11 +475,6 @@ def _provenance(wh: _Warehouse, run_results_path: Path) -> _Provenance:
             (str(r) if not _is_missing(r) else "unknown", int(n))
             for r, n in zip(rejects["reject_reason"], rejects["n"], strict=True)
         ]
-    as_of = None
-    for table in ("dim_customers", "fct_customer_rfm"):
-        if table in wh.tables:
-            as_of = wh.scalar(f"select max(as_of_date) from {table}")
-            break
     period = "unknown"
     if "fct_revenue_monthly" in wh.tables:
         first, last = wh.conn.execute(
@@ -481,8 +485,8 @@ def _provenance(wh: _Warehouse, run_results_path: Path) -> _Provenance:
     params, params_note = _params_table(wh)
     return _Provenance(
         warehouse=str(wh.path),
-        input_format=str(input_format) if input_format else "unknown",
-        input_path=str(input_path) if input_path else "unknown",
+        input_format=_text(input_format) or "unknown",
+        input_path=_text(input_path) or "unknown",
         input_source=source,
         input_files=files,
         as_of_date=_date(as_of) if as_of is not None else "unknown",
@@ -945,6 +949,7 @@ def _store_section(wh: _Warehouse, ctx: _Context) -> _Section:
         return _empty_section(
             "stores", title, "fct_revenue_by_store_monthly has no rows."
         )
+    df["store_id"] = df["store_id"].map(lambda v: _text(v) or "(none)")
     total = df["net_revenue"].sum()
     if len(df) == 1:
         return _Section(
@@ -1036,7 +1041,7 @@ def _funnel_section(wh: _Warehouse, ctx: _Context, input_format: str) -> _Sectio
             "funnel",
             title,
             f"The input has no clickstream events{fmt}, so there is no "
-            "conversion funnel: it is built from an `events` input (views, carts "
+            "conversion funnel: it is built from an events input (views, carts "
             "and purchases).",
         )
     viewed, carted, purchased = (
@@ -1140,13 +1145,13 @@ def _segments_section(wh: _Warehouse, ctx: _Context) -> _Section:
         ],
         rows=[
             [
-                _Cell([str(r["segment"])], str(r["description"] or "")),
+                _Cell([_text(r["segment"])], _text(r["description"])),
                 _Cell([_num(r["customers"])], _pct(r["customer_share"])),
                 _Cell([_num(r["net_revenue"])], _pct(r["revenue_share"])),
                 _num(r["avg_recency_days"]),
                 _num(r["avg_frequency"], 1),
                 _num(r["avg_monetary"]),
-                str(r["recommended_action"] or ""),
+                _text(r["recommended_action"]),
             ]
             for _, r in df.iterrows()
         ],
@@ -1572,8 +1577,8 @@ def _top_customers_table(wh: _Warehouse, horizon: int) -> _Table:
             [
                 _num(r["clv_rank"]),
                 str(r["customer_id"]),
-                "-" if _is_missing(r["rfm_segment"]) else str(r["rfm_segment"]),
-                "-" if _is_missing(r["cluster_name"]) else str(r["cluster_name"]),
+                _text(r["rfm_segment"]) or "-",
+                _text(r["cluster_name"]) or "-",
                 _pct(r["p_alive"]),
                 _num(r["frequency"]),
                 _num(r["historic_value"]),
@@ -1612,9 +1617,10 @@ def _validation_section(wh: _Warehouse, ctx: _Context) -> _Section:
             f"Refitted on data up to {_date(o['calibration_end'])} and tested on the "
             f"{days} days to {_date(o['holdout_end'])}, the model predicted "
             f"{_num(o['predicted_repeat_purchases'])} repeat purchases against "
-            f"{_num(o['actual_repeat_purchases'])} actual "
-            f"({_signed_pct(float(o['error_pct']))})"
+            f"{_num(o['actual_repeat_purchases'])} actual"
         )
+        if not _is_missing(o["error_pct"]):
+            takeaway += f" ({_signed_pct(float(o['error_pct']))})"
         if not _is_missing(o["correlation"]):
             takeaway += f"; per-customer correlation {float(o['correlation']):.2f}"
         takeaway += "."
@@ -1751,9 +1757,9 @@ def render_report(
     started = time.perf_counter()
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         wh = _Warehouse(conn, warehouse)
-        provenance = _provenance(wh, run_results)
-        variables, _ = _read_run_results(run_results, warehouse)
+        variables, dbt_run = _read_run_results(run_results, warehouse)
         ctx = _context(wh)
+        provenance = _provenance(wh, variables, dbt_run, ctx.as_of)
         builders: list[Callable[[], _Section]] = [
             lambda: _revenue_section(wh, ctx),
             lambda: _customers_section(wh, ctx),
@@ -1881,6 +1887,8 @@ class HeadlessChromium:
         self._buffer = b""
         self._next_id = 0
         self._pid: int | None = None
+        self._write_fd: int | None = None
+        self._read_fd: int | None = None
         self._session: str | None = None
         self._profile: str | None = None
         self._log: Any = None
@@ -1896,6 +1904,15 @@ class HeadlessChromium:
 
     def start(self) -> None:
         """Start Chromium with a fresh profile and open one blank page."""
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
+        import fcntl  # POSIX only; imported here so the report renders anywhere
+
         self._profile = tempfile.mkdtemp(prefix="cv-chromium-")
         commands_r, commands_w = os.pipe()  # we write, Chromium reads fd 3
         replies_r, replies_w = os.pipe()  # Chromium writes fd 4, we read
@@ -1905,6 +1922,8 @@ class HeadlessChromium:
         child_w = fcntl.fcntl(replies_w, fcntl.F_DUPFD_CLOEXEC, 10)
         os.close(commands_r)
         os.close(replies_w)
+        self._write_fd = commands_w
+        self._read_fd = replies_r
         self._log = tempfile.TemporaryFile()
         argv = [
             self.binary,
@@ -1930,8 +1949,6 @@ class HeadlessChromium:
         finally:
             os.close(child_r)
             os.close(child_w)
-        self._write_fd = commands_w
-        self._read_fd = replies_r
         target = self._send("Target.createTarget", {"url": "about:blank"})["targetId"]
         self._session = self._send(
             "Target.attachToTarget", {"targetId": target, "flatten": True}
@@ -1957,7 +1974,10 @@ class HeadlessChromium:
                 pass
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                if os.waitpid(self._pid, os.WNOHANG) != (0, 0):
+                try:
+                    if os.waitpid(self._pid, os.WNOHANG) != (0, 0):
+                        break
+                except ChildProcessError:  # already reaped
                     break
                 time.sleep(0.05)
             else:
@@ -1967,8 +1987,10 @@ class HeadlessChromium:
                 except (ProcessLookupError, ChildProcessError):
                     pass
             self._pid = None
-            os.close(self._write_fd)
-            os.close(self._read_fd)
+        for fd in (self._write_fd, self._read_fd):
+            if fd is not None:
+                os.close(fd)
+        self._write_fd = self._read_fd = None
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -1992,8 +2014,11 @@ class HeadlessChromium:
         if session:
             message["sessionId"] = session
         data = json.dumps(message).encode() + b"\0"
-        while data:
-            data = data[os.write(self._write_fd, data) :]
+        try:
+            while data:
+                data = data[os.write(self._write_fd, data) :]
+        except OSError as error:  # the browser has gone away
+            raise ReportBrowserError(f"{method}: {error}{self._log_tail()}") from error
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
             reply = self._receive(deadline, method)
@@ -2257,6 +2282,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = render_report(args.warehouse, args.out, run_results_path=args.run_results)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except duckdb.IOException as error:  # e.g. locked by a running dbt build
+        print(
+            f"error: cannot open {args.warehouse} read-only ({error}); if dbt is "
+            "building it, wait for the build to finish",
+            file=sys.stderr,
+        )
         return 1
     size = out.stat().st_size / 1e6
     print(f"wrote {out} ({size:.1f} MB) in {time.perf_counter() - started:.1f} s")

@@ -9,6 +9,15 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set path = var('input_path') | string -%}
+    {%- set existing = adapter.get_columns_in_relation(this)
+        | map(attribute='name') | list -%}
+    {%- if 'row_fingerprint' not in existing -%}
+        {{ exceptions.raise_compiler_error(
+            "base_input__rows was built by an older version of this project"
+            ~ " (it has no row_fingerprint column): rebuild it with dbt build"
+            ~ " --full-refresh."
+        ) }}
+    {%- endif -%}
     {%- set matching = run_query(
         "select file from glob('" ~ path | replace("'", "''") ~ "') order by 1"
     ).columns[0].values() | list -%}

@@ -226,5 +226,6 @@ def test_no_repeat_customers_fails_with_cause_and_fix(run_dbt, tmp_path):
         {"input_path": str(path)},
     )
     assert result.returncode != 0
-    assert "repeat" in result.output.lower()
+    assert "No repeat customers" in result.output
+    assert "clv_enabled: false" in result.output
     assert "int_clv_params_fitted" in result.output

@@ -371,8 +371,10 @@ def test_report_is_one_self_contained_file(warehouse, tmp_path, no_run_results):
     markup = out.read_text(encoding="utf-8")
     assert not EXTERNAL_REFERENCE.search(markup)
     assert not re.search(r"@import\s+url\(\s*[\"']?https?:", markup)
-    # plotly.js is inlined exactly once, and each chart is a div using it.
-    assert markup.count('<script type="text/javascript">/**') == 1
+    # plotly.js is inlined exactly once (in <head>); no script has a src.
+    assert len(re.findall(r"\* plotly\.js v\d", markup)) == 1
+    assert not re.search(r"<script\b[^>]*\bsrc\s*=", markup, re.I)
+    assert markup.index("plotly.js v") < markup.index("</head>")
     # 11 charts: the funnel mart is empty, so its section is a note.
     assert markup.count('class="plotly-graph-div"') == 11
     assert "cdn.plot.ly" not in re.sub(r"<script\b.*?</script>", "", markup, flags=re.S)
@@ -612,3 +614,18 @@ def test_browser_page_without_clv_marts(
         "Array.from(document.querySelectorAll('.note.missing')).length"
     )
     assert notes == 3  # model parameters, CLV, CLV validation
+
+
+def test_cli_screenshot_writes_a_png_beside_the_html(
+    browser, warehouse, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "site" / "report.html"
+
+    assert (
+        report.main(["--warehouse", str(warehouse), "--out", str(out), "--screenshot"])
+        == 0
+    )
+
+    png = out.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -9,12 +9,7 @@
 with
 
 purchases as (
-    select
-        customer_id,
-        cast(ordered_at_local as date) as purchase_date,
-        net_revenue as purchase_value
-    from {{ ref('int_orders_aggregated') }}
-    where is_sale
+    select * from {{ ref('int_customer_purchases') }}
 ),
 
 dates as (

@@ -1,18 +1,12 @@
 {#-
     One row per customer with a purchase up to the observation end:
     frequency, recency, T, monetary_value (lifetimes' definitions, in
-    clv_time_unit) and the historic value. Purchases are orders with a sale,
-    valued at their net revenue, on their date in the reporting time zone.
+    clv_time_unit) and the historic value, from int_customer_purchases.
 -#}
 with
 
 purchases as (
-    select
-        customer_id,
-        cast(ordered_at_local as date) as purchase_date,
-        net_revenue as purchase_value
-    from {{ ref('int_orders_aggregated') }}
-    where is_sale
+    select * from {{ ref('int_customer_purchases') }}
 ),
 
 observation as (

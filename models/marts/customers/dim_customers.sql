@@ -25,6 +25,7 @@ clusters as (
 ),
 
 clv as (
+    {%- if var('clv_enabled') %}
     select
         customer_id,
         p_alive,
@@ -32,6 +33,16 @@ clv as (
         clv_decile,
         frequency
     from {{ ref('fct_customer_clv') }}
+    {%- else %}
+    {#- CLV disabled (clv_enabled: false): the columns stay, empty. #}
+    select
+        cast(null as varchar) as customer_id,
+        cast(null as double) as p_alive,
+        cast(null as double) as clv_long,
+        cast(null as integer) as clv_decile,
+        cast(null as integer) as frequency
+    where false
+    {%- endif %}
 ),
 
 as_of as (

@@ -102,6 +102,9 @@ def parse_run_results(
                 "seconds": float(result.get("execution_time") or 0.0),
                 "start": min(starts) if starts else None,
                 "end": max(ends) if ends else None,
+                "message": (result.get("message") or "")[:500]
+                if result.get("status") in ("error", "fail")
+                else None,
             }
         )
     stages: dict[str, dict[str, Any]] = {}
@@ -138,7 +141,10 @@ def parse_run_results(
         "first_node_start": first,
         "last_node_end": last,
         "problems": [
-            f"{n['status']}: {n['unique_id']}" for n in bad if n["kind"] != "seed"
+            f"{n['status']}: {n['unique_id']}"
+            + (f": {n['message']}" if n.get("message") else "")
+            for n in bad
+            if n["kind"] != "seed"
         ][:20],
         "model_problems": sum(1 for n in bad if n["kind"] == "model"),
         "test_problems": sum(1 for n in bad if n["kind"] in ("test", "unit_test")),
@@ -271,9 +277,13 @@ def run_dbt_build(
                 f"{parsed['test_problems']} test(s) failed or errored; models built"
             )
         elif outcome.status == "failed":
+            first = next(
+                (x for x in parsed["problems"] if x.startswith("error")),
+                parsed["problems"][0] if parsed["problems"] else "",
+            )
             record["message"] = (
                 f"{parsed['model_problems']} model(s) errored or skipped, "
-                f"{parsed['test_problems']} test(s) failed"
+                f"{parsed['test_problems']} test(s) failed; {first[:300]}"
             )
     if outcome.status in ("failed", "oom") and "Out of Memory" in tail_text(
         log_path, 200

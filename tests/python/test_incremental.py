@@ -54,7 +54,8 @@ def _tables(warehouse) -> dict[str, pd.DataFrame]:
             ).fetchall()
         ]
         tables = {}
-        for name in names:
+        # int_run_metadata records the run itself (input path, start time).
+        for name in [n for n in names if n != "int_run_metadata"]:
             df = conn.execute(f"select * from {name}").df()
             columns = [c for c in df.columns if c not in ("fitted_at", "source_file")]
             tables[name] = df[columns].sort_values(columns, ignore_index=True)

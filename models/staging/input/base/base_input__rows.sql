@@ -156,32 +156,80 @@ checked as (
     from priced
 ),
 
+{%- if dedupe %}
+{#- Exact duplicates: rows sharing a fingerprint (a cheap aggregate finds
+    the few candidate groups), then confirmed on the parsed key columns, so
+    a hash collision alone never rejects a row. #}
+candidate_groups as (
+    select row_fingerprint
+    from checked
+    group by row_fingerprint
+    having count(*) > 1
+    {%- if is_incremental() %}
+    union
+    select checked.row_fingerprint
+    from checked
+    inner join {{ this }} as loaded
+        on checked.row_fingerprint = loaded.row_fingerprint
+    {%- endif %}
+),
+
+candidates as (
+    select
+        {%- for column in duplicate_key %}
+        checked.{{ column }},
+        {%- endfor %}
+        checked.source_row_number,
+        false as is_loaded
+    from checked
+    inner join candidate_groups
+        on checked.row_fingerprint = candidate_groups.row_fingerprint
+    {%- if is_incremental() %}
+    union all
+    select
+        {%- for column in duplicate_key %}
+        loaded.{{ column }},
+        {%- endfor %}
+        loaded.source_row_number,
+        true as is_loaded
+    from {{ this }} as loaded
+    inner join candidate_groups
+        on loaded.row_fingerprint = candidate_groups.row_fingerprint
+    {%- endif %}
+),
+
+duplicates as (
+    select source_row_number
+    from (
+        select
+            source_row_number,
+            is_loaded,
+            row_number() over (
+                partition by
+                    {%- for column in duplicate_key %}
+                    {{ column }}{{ ',' if not loop.last }}
+                    {%- endfor %}
+                order by source_row_number
+            ) as copy_number
+        from candidates
+    ) as numbered
+    where copy_number > 1 and not is_loaded
+),
+
+{% endif -%}
 deduplicated as (
     select
         checked.*,
         {%- if dedupe %}
-        row_number() over (
-            partition by
-                {%- for column in duplicate_key %}
-                checked.{{ column }}{{ ',' if not loop.last }}
-                {%- endfor %}
-            order by checked.source_row_number
-        ) > 1
-        {%- if is_incremental() %}
-        or exists (
-            select 1
-            from {{ this }} as loaded
-            where
-                {%- for column in duplicate_key %}
-                loaded.{{ column }} is not distinct from checked.{{ column }}
-                {{- ' and' if not loop.last }}
-                {%- endfor %}
-        )
-        {%- endif %} as is_exact_duplicate
+        duplicates.source_row_number is not null as is_exact_duplicate
         {%- else %}
         false as is_exact_duplicate
         {%- endif %}
     from checked
+    {%- if dedupe %}
+    left join duplicates
+        on checked.source_row_number = duplicates.source_row_number
+    {%- endif %}
 ),
 
 final as (

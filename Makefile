@@ -22,7 +22,8 @@ FIXTURE_DIR := data/test
 FIXTURE := $(FIXTURE_DIR)/order_lines.csv
 TEST_WAREHOUSE := warehouse/test.duckdb
 
-.PHONY: help setup sample build test lint docs clean report browser
+.PHONY: help setup sample build test lint docs clean report browser bench \
+	bench-large
 
 help:
 	@echo "make build   create .venv, generate the sample, dbt build into warehouse/"
@@ -30,6 +31,7 @@ help:
 	@echo "make lint    ruff on python_udfs/, tests/ and models/"
 	@echo "make report  render reports/customer_value.html from the warehouse"
 	@echo "make browser install headless Chromium (report screenshots, browser tests)"
+	@echo "make bench   benchmark 1M and 10M lines (bench-large: 100M)"
 	@echo "make docs    dbt docs generate"
 	@echo "make clean   remove target/, logs/ and the generated warehouse files"
 
@@ -72,6 +74,14 @@ test: setup $(FIXTURE) lint browser
 	CV_WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(BIN)/dbt build --target test \
 		--vars '{input_format: transactions, input_path: $(FIXTURE)}'
 	$(BIN)/pytest
+
+# Benchmarks (results under bench/results/): the project's dbt build against
+# the pandas notebook way and hand-written DuckDB, medians of repeated runs.
+bench: setup
+	$(BIN)/python -m bench.run --sizes 1M,10M --repeats 3
+
+bench-large: setup
+	$(BIN)/python -m bench.run --sizes 100M --repeats 1
 
 lint: setup
 	$(BIN)/ruff check python_udfs tests models bench

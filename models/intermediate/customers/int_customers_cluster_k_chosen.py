@@ -15,5 +15,7 @@ def model(dbt, session):
         k_min=int(dbt.config.get("cluster_k_min")),
         k_max=int(dbt.config.get("cluster_k_max")),
         sample_size=int(dbt.config.get("cluster_sample_size")),
+        kmeans_sample_size=int(dbt.config.get("cluster_fit_sample_size")),
+        n_init=int(dbt.config.get("cluster_n_init")),
         random_seed=int(dbt.config.get("cluster_random_seed")),
     )

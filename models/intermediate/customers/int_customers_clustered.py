@@ -14,5 +14,7 @@ def model(dbt, session):
         transform=dbt.config.get("cluster_transform"),
         scaling=dbt.config.get("cluster_scaling"),
         sample_size=int(dbt.config.get("cluster_sample_size")),
+        kmeans_sample_size=int(dbt.config.get("cluster_fit_sample_size")),
+        n_init=int(dbt.config.get("cluster_n_init")),
         random_seed=int(dbt.config.get("cluster_random_seed")),
     ).assignments

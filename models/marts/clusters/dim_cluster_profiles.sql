@@ -18,6 +18,21 @@ rfm as (
     from {{ ref('fct_customer_rfm') }}
 ),
 
+clv as (
+    {%- if var('clv_enabled') %}
+    select
+        customer_id,
+        clv_long
+    from {{ ref('fct_customer_clv') }}
+    {%- else %}
+    {#- CLV disabled (clv_enabled: false): mean_predicted_clv stays null. #}
+    select
+        cast(null as varchar) as customer_id,
+        cast(null as double) as clv_long
+    where false
+    {%- endif %}
+),
+
 members as (
     select
         clusters.cluster_id,
@@ -25,10 +40,13 @@ members as (
         rfm.recency_days,
         rfm.frequency,
         rfm.monetary,
-        rfm.net_revenue
+        rfm.net_revenue,
+        clv.clv_long
     from clusters
     inner join rfm
         on clusters.customer_id = rfm.customer_id
+    left join clv
+        on clusters.customer_id = clv.customer_id
 ),
 
 profiles as (
@@ -42,7 +60,8 @@ profiles as (
         {{ cv_median('recency_days') }} as median_recency_days,
         {{ cv_median('frequency') }} as median_frequency,
         {{ cv_median('monetary') }} as median_monetary,
-        sum(net_revenue) as net_revenue
+        sum(net_revenue) as net_revenue,
+        avg(clv_long) as mean_predicted_clv
     from members
     group by cluster_id, cluster_name
 ),
@@ -62,7 +81,8 @@ final as (
         cast(median_monetary as double) as median_monetary,
         cast(net_revenue as double) as net_revenue,
         {{ cv_safe_divide('net_revenue', 'sum(net_revenue) over ()') }}
-            as revenue_share
+            as revenue_share,
+        cast(mean_predicted_clv as double) as mean_predicted_clv
     from profiles
 )
 

@@ -71,7 +71,7 @@ browser:
 	@bash scripts/install_browser.sh
 
 test: setup $(FIXTURE) lint browser
-	CV_WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(BIN)/dbt build --target test \
+	CV_WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(BIN)/dbt build --target test --full-refresh \
 		--vars '{input_format: transactions, input_path: $(FIXTURE)}'
 	$(BIN)/pytest
 

@@ -27,6 +27,42 @@ def lifetimes_dataset(name: str) -> Path:
     return Path(lifetimes.__file__).parent / "datasets" / name
 
 
+BG_KEYS = ("r", "alpha", "a", "b")
+PARETO_KEYS = ("r", "alpha", "s", "beta")
+GG_KEYS = ("p", "q", "v")
+
+
+def cdnow_sample_summary():
+    """CDNOW_sample as lifetimes summarises it in weeks (days / 7), indexed by
+    customer_id, as in the formula sheet §5; skips when the file is absent."""
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lifetimes.utils import summary_data_from_transaction_data
+
+    path = require(lifetimes_dataset("CDNOW_sample.txt"))
+    transactions = pd.read_csv(
+        str(path),
+        sep=r"\s+",
+        header=None,
+        names=["customer_id", "customer_index", "date", "quantity", "amount"],
+        dtype={"date": str},
+    )
+    transactions["date"] = pd.to_datetime(transactions["date"], format="%Y%m%d")
+    return summary_data_from_transaction_data(
+        transactions,
+        "customer_id",
+        "date",
+        monetary_value_col="amount",
+        observation_period_end="1997-09-30",
+        freq="D",
+        freq_multiplier=7,
+    )
+
+
 def require(path: Path) -> Path:
     """Skip the calling test, saying why, when a data file is absent."""
     if not path.exists():

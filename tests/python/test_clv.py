@@ -7,7 +7,6 @@ sample); everything else is compared with lifetimes computed in the test.
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import warnings
 
 import numpy as np
@@ -18,12 +17,8 @@ from scipy.special import logsumexp
 from python_udfs import clv
 
 lifetimes = pytest.importorskip("lifetimes")
-from lifetimes.utils import summary_data_from_transaction_data  # noqa: E402
 
-BG_KEYS = ("r", "alpha", "a", "b")
-PARETO_KEYS = ("r", "alpha", "s", "beta")
-GG_KEYS = ("p", "q", "v")
-
+from conftest import BG_KEYS, GG_KEYS, PARETO_KEYS, cdnow_sample_summary  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # Fixtures
@@ -33,26 +28,7 @@ GG_KEYS = ("p", "q", "v")
 @pytest.fixture(scope="module")
 def cdnow() -> pd.DataFrame:
     """CDNOW_sample summary in weeks (days / 7), as in the formula sheet §5."""
-    path = importlib.resources.files("lifetimes") / "datasets" / "CDNOW_sample.txt"
-    if not path.is_file():
-        pytest.skip("lifetimes does not ship datasets/CDNOW_sample.txt")
-    transactions = pd.read_csv(
-        str(path),
-        sep=r"\s+",
-        header=None,
-        names=["customer_id", "customer_index", "date", "quantity", "amount"],
-        dtype={"date": str},
-    )
-    transactions["date"] = pd.to_datetime(transactions["date"], format="%Y%m%d")
-    return summary_data_from_transaction_data(
-        transactions,
-        "customer_id",
-        "date",
-        monetary_value_col="amount",
-        observation_period_end="1997-09-30",
-        freq="D",
-        freq_multiplier=7,
-    )
+    return cdnow_sample_summary()
 
 
 @pytest.fixture(scope="module")

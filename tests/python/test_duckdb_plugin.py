@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Iterator
 
 import duckdb
@@ -15,37 +14,14 @@ from python_udfs import clv
 from python_udfs.duckdb_plugin import UDFS, Plugin, register_udfs
 
 lifetimes = pytest.importorskip("lifetimes")
-from lifetimes.utils import summary_data_from_transaction_data  # noqa: E402
 
-BG_KEYS = ("r", "alpha", "a", "b")
-PARETO_KEYS = ("r", "alpha", "s", "beta")
-GG_KEYS = ("p", "q", "v")
+from conftest import BG_KEYS, GG_KEYS, PARETO_KEYS, cdnow_sample_summary  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cdnow() -> pd.DataFrame:
     """CDNOW_sample summary in weeks (2,357 rows: more than one 2,048 batch)."""
-    path = importlib.resources.files("lifetimes") / "datasets" / "CDNOW_sample.txt"
-    if not path.is_file():
-        pytest.skip("lifetimes does not ship datasets/CDNOW_sample.txt")
-    transactions = pd.read_csv(
-        str(path),
-        sep=r"\s+",
-        header=None,
-        names=["customer_id", "customer_index", "date", "quantity", "amount"],
-        dtype={"date": str},
-    )
-    transactions["date"] = pd.to_datetime(transactions["date"], format="%Y%m%d")
-    summary = summary_data_from_transaction_data(
-        transactions,
-        "customer_id",
-        "date",
-        monetary_value_col="amount",
-        observation_period_end="1997-09-30",
-        freq="D",
-        freq_multiplier=7,
-    )
-    return summary.reset_index()
+    return cdnow_sample_summary().reset_index()
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,11 @@ def _tables(warehouse) -> dict[str, pd.DataFrame]:
         # int_run_metadata records the run itself (input path, start time).
         for name in [n for n in names if n != "int_run_metadata"]:
             df = conn.execute(f"select * from {name}").df()
-            columns = [c for c in df.columns if c not in ("fitted_at", "source_file")]
+            columns = [
+                c
+                for c in df.columns
+                if c not in ("fitted_at", "source_file", "computed_at", "updated_at")
+            ]
             tables[name] = df[columns].sort_values(columns, ignore_index=True)
         return tables
 
@@ -99,7 +103,26 @@ def test_incremental_run_equals_full_refresh(tmp_path):
         )
         >= 1
     )
-    got, expected = _tables(second.warehouse), _tables(full.warehouse)
+    expected = _tables(full.warehouse)
+    _assert_same_tables(_tables(second.warehouse), expected)
+
+    # A run with no new data rescores only the last month end of the RFM
+    # transitions (its as_of_date could have moved) and the one before it,
+    # so only the moves into the last month are recomputed.
+    third = incremental(BUILD, {"input_path": str(history / "*.parquet")})
+    assert third.returncode == 0, third.output
+    _assert_same_tables(_tables(third.warehouse), expected)
+    with duckdb.connect(str(third.warehouse), read_only=True) as conn:
+        kept, rescored = conn.execute(
+            "select count(distinct to_month) filter (where computed_at < run), "
+            "count(distinct to_month) filter (where computed_at = run) "
+            "from fct_rfm_segment_transitions, "
+            "(select max(computed_at) as run from fct_rfm_segment_transitions)"
+        ).fetchall()[0]
+    assert (kept, rescored) == (11, 1)
+
+
+def _assert_same_tables(got, expected):
     assert sorted(got) == sorted(expected)
     assert "fct_customer_clv" in got and "fct_rfm_segment_transitions" in got
     for name in expected:

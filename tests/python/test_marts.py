@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pytest
-from conftest import EVENTS_SAMPLE, ONLINE_RETAIL, make_dbt_runner, require
+import yaml
+from conftest import (
+    EVENTS_SAMPLE,
+    ONLINE_RETAIL,
+    PROJECT_DIR,
+    make_dbt_runner,
+    require,
+)
 
 # Distinct customers per month after the usual cleaning, as published for the
 # UCI Online Retail data (see shared/data/online_retail/SOURCE.md).
@@ -143,3 +151,40 @@ def test_funnel_marts_are_empty_without_events(online_retail_build):
     result, _ = online_retail_build
     assert result.scalar("select count(*) from fct_funnel_daily") == 0
     assert result.scalar("select count(*) from fct_funnel_by_category") == 0
+
+
+def _declared_not_null_columns() -> dict[str, set[str]]:
+    """Contracted models' columns declared `constraints: [type: not_null]`."""
+    declared: dict[str, set[str]] = {}
+    for path in (PROJECT_DIR / "models").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            contract = (model.get("config") or {}).get("contract") or {}
+            if not contract.get("enforced"):
+                continue
+            declared[model["name"]] = {
+                column["name"]
+                for column in model.get("columns") or []
+                if any(
+                    c.get("type") == "not_null"
+                    for c in column.get("constraints") or []
+                )
+            }
+    return declared
+
+
+def test_not_null_constraints_are_enforced_by_the_warehouse(online_retail_build):
+    """Mart columns that must not be null are NOT NULL in DuckDB (the contract
+    replaces not_null data tests): a null fails the build at insert time."""
+    result, _ = online_retail_build
+    declared = _declared_not_null_columns()
+    assert sum(len(columns) for columns in declared.values()) > 100
+    with duckdb.connect(str(result.warehouse), read_only=True) as conn:
+        rows = conn.sql(
+            "select table_name, unnest(constraint_column_names) "
+            "from duckdb_constraints() where constraint_type = 'NOT NULL'"
+        ).fetchall()
+        enforced: dict[str, set[str]] = {}
+        for table, column in rows:
+            enforced.setdefault(table, set()).add(column)
+    for model, columns in declared.items():
+        assert columns <= enforced.get(model, set()), model

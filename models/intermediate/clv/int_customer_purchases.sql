@@ -1,7 +1,9 @@
+{{ config(materialized='view') }}
+
 {#-
     One row per order with a sale: the purchases the CLV models see, valued
     at the order's net revenue (exact decimal), on its date in the
-    reporting time zone.
+    reporting time zone. A view: the two CLV summaries read it once each.
 -#}
 with
 

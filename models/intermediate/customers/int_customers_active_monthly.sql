@@ -1,12 +1,32 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='customer_id',
+    on_schema_change='fail',
+) }}
+
 {#-
     One row per customer and month in which the customer placed at least one
     order (sale) or returned something, with the customer's first-purchase
     month (cohort). Drives new/returning/retained counts and cohorts.
+    Incremental: only customers with an order (re)computed in
+    int_orders_aggregated since this table was last updated are recomputed,
+    from all of their orders, and replace their rows; so the table equals a
+    full refresh.
 -#}
 with
 
+{% if is_incremental() -%}
+touched_customers as (
+    {{ cv_changed_customers() }}
+),
+
+{% endif -%}
 orders as (
     select * from {{ ref('int_orders_aggregated') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from touched_customers)
+    {%- endif %}
 ),
 
 customers as (
@@ -14,6 +34,9 @@ customers as (
         customer_id,
         first_order_month
     from {{ ref('int_orders_aggregated_to_customers') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from touched_customers)
+    {%- endif %}
 ),
 
 customer_months as (
@@ -40,7 +63,9 @@ final as (
         cast(customer_months.orders as bigint) as orders,
         customer_months.last_order_date,
         customer_months.gross_revenue,
-        customer_months.net_revenue
+        customer_months.net_revenue,
+        {{ cv_run_started_at() }}
+            as updated_at
     from customer_months
     inner join customers
         on customer_months.customer_id = customers.customer_id

@@ -1,12 +1,32 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='customer_id',
+    on_schema_change='fail',
+) }}
+
 {#-
     Orders rolled up to customers. A customer with only returns (say, a
     cancellation of an order placed before the data starts) has zero orders
     and null first/last order times.
+    Incremental: only customers with an order (re)computed in
+    int_orders_aggregated since this table was last updated are recomputed,
+    from all of their orders, and replace their rows; so the table equals a
+    full refresh.
 -#}
 with
 
+{% if is_incremental() -%}
+touched_customers as (
+    {{ cv_changed_customers() }}
+),
+
+{% endif -%}
 orders as (
     select * from {{ ref('int_orders_aggregated') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from touched_customers)
+    {%- endif %}
 ),
 
 store_orders as (
@@ -71,7 +91,9 @@ final as (
         customer_totals.gross_revenue,
         customer_totals.returns_amount,
         customer_totals.net_revenue,
-        home_stores.home_store_id
+        home_stores.home_store_id,
+        {{ cv_run_started_at() }}
+            as updated_at
     from customer_totals
     left join home_stores
         on customer_totals.customer_id = home_stores.customer_id

@@ -15,6 +15,8 @@
     numbered above the largest last_order_line_id) are recomputed, from all
     of their lines, and replace their old rows; so late lines of an old
     order are handled exactly and the table equals a full refresh.
+    updated_at (the run's start) tells later incremental models which
+    orders changed since they last ran.
 -#}
 with
 
@@ -84,7 +86,9 @@ final as (
         gross_revenue,
         returns_amount,
         net_revenue,
-        last_order_line_id
+        last_order_line_id,
+        {{ cv_run_started_at() }}
+            as updated_at
     from orders
 )
 

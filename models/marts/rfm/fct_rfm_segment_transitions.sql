@@ -1,10 +1,26 @@
+{%- set months_kept = var('rfm_transition_months') -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='to_month',
+    on_schema_change='fail',
+    post_hook="{{ cv_rfm_transitions_drop_old_months() }}",
+) }}
+
 {#-
     RFM recomputed from the data as of each month end (the first day of the
     next month, or as_of_date for the last month), for the latest
     `rfm_transition_months` month ends, and the customers moving between
     segments from one month end to the next.
+
+    Incremental: a run rescores only the month ends whose history changed,
+    from the month of the earliest order (re)computed in int_orders_aggregated
+    since this table was last computed (its computed_at), and always the
+    last month end (its as_of_date moves); the month before the first one is
+    rescored too, for the moves into it. Months that fall out of the window
+    are deleted (post-hook). So the table equals a full refresh; after
+    changing an RFM var, run with --full-refresh.
 -#}
-{%- set months_kept = var('rfm_transition_months') -%}
 
 with
 
@@ -33,6 +49,24 @@ bounds as (
 months as (
     {{ cv_month_spine('bounds') }}
 ),
+
+{%- if is_incremental() %}
+
+changed as (
+    select cast(least(
+        coalesce(
+            (
+                select min(order_month)
+                from {{ ref('int_orders_aggregated') }}
+                where updated_at > (select max(computed_at) from {{ this }})
+            ),
+            bounds.last_month
+        ),
+        bounds.last_month
+    ) as date) as first_changed_month
+    from bounds
+),
+{%- endif %}
 
 snapshots as (
     select
@@ -86,6 +120,13 @@ features as (
     where running.frequency > 0
         {%- if months_kept %}
         and snapshots.months_back <= {{ months_kept | int }}
+        {%- endif %}
+        {%- if is_incremental() %}
+        and snapshots.snapshot_month >= (
+            select cast({{ dbt.dateadd('month', -1, 'first_changed_month') }}
+                as date)
+            from changed
+        )
         {%- endif %}
 ),
 
@@ -146,7 +187,9 @@ final as (
         {{ cv_safe_divide(
             'customers',
             'sum(customers) over (partition by to_month, from_segment)'
-        ) }} as share_of_from_segment
+        ) }} as share_of_from_segment,
+        {{ cv_run_started_at() }}
+            as computed_at
     from counted
 )
 

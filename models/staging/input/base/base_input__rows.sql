@@ -37,6 +37,50 @@
     'quantity', 'unit_price',
 ] -%}
 
+{#- The parsed canonical columns and the price columns computed from the
+    *_raw columns: for every row, and again for the few duplicate candidates
+    (so the duplicate check parses only those). -#}
+{%- set parse_columns %}
+        {{ cv_clean_text('order_id_raw', f.order_id.type) }} as order_id,
+        {{ cv_clean_text('customer_id_raw', f.customer_id.type, true) }}
+            as customer_id,
+        {{ cv_parse_timestamp('ordered_at_raw', f.ordered_at.type) }}
+            as ordered_at,
+        {{ cv_clean_text('product_id_raw', f.product_id.type, true) }}
+            as product_id,
+        {{ cv_clean_text('product_name_raw', f.product_name.type) }}
+            as product_name,
+        {{ cv_clean_text('product_category_raw', f.product_category.type) }}
+            as product_category,
+        {{ cv_parse_number('quantity_raw', f.quantity.type, 'integer') }}
+            as quantity,
+        {{ cv_parse_number('unit_price_raw', f.unit_price.type, 'double') }}
+            as unit_price_parsed,
+        {{ cv_parse_number('line_amount_raw', f.line_amount.type, 'double') }}
+            as line_amount_parsed,
+        {{ cv_clean_text('store_id_raw', f.store_id.type) }} as store_id,
+        lower({{ cv_clean_text('event_type_raw', f.event_type.type) }})
+            as event_type,
+        {{ cv_clean_text('session_id_raw', f.session_id.type) }}
+            as session_id,
+        {{ cv_clean_text('category_id_raw', f.category_id.type, true) }}
+            as category_id,
+        {{ cv_clean_text('brand_raw', f.brand.type) }} as brand
+{%- endset -%}
+{%- set price_columns %}
+        coalesce(
+            unit_price_parsed,
+            line_amount_parsed / nullif(quantity, 0)
+        ) as unit_price,
+        coalesce(line_amount_parsed, quantity * unit_price_parsed)
+            as line_amount,
+        {%- if is_events %}
+        event_type = 'purchase' as is_order_line
+        {%- else %}
+        true as is_order_line
+        {%- endif %}
+{%- endset %}
+
 with
 
 source_rows as (
@@ -75,48 +119,14 @@ fingerprinted as (
 parsed as (
     select
         *,
-        {{ cv_clean_text('order_id_raw', f.order_id.type) }} as order_id,
-        {{ cv_clean_text('customer_id_raw', f.customer_id.type, true) }}
-            as customer_id,
-        {{ cv_parse_timestamp('ordered_at_raw', f.ordered_at.type) }}
-            as ordered_at,
-        {{ cv_clean_text('product_id_raw', f.product_id.type, true) }}
-            as product_id,
-        {{ cv_clean_text('product_name_raw', f.product_name.type) }}
-            as product_name,
-        {{ cv_clean_text('product_category_raw', f.product_category.type) }}
-            as product_category,
-        {{ cv_parse_number('quantity_raw', f.quantity.type, 'integer') }}
-            as quantity,
-        {{ cv_parse_number('unit_price_raw', f.unit_price.type, 'double') }}
-            as unit_price_parsed,
-        {{ cv_parse_number('line_amount_raw', f.line_amount.type, 'double') }}
-            as line_amount_parsed,
-        {{ cv_clean_text('store_id_raw', f.store_id.type) }} as store_id,
-        lower({{ cv_clean_text('event_type_raw', f.event_type.type) }})
-            as event_type,
-        {{ cv_clean_text('session_id_raw', f.session_id.type) }}
-            as session_id,
-        {{ cv_clean_text('category_id_raw', f.category_id.type, true) }}
-            as category_id,
-        {{ cv_clean_text('brand_raw', f.brand.type) }} as brand
+        {{ parse_columns | trim }}
     from fingerprinted
 ),
 
 priced as (
     select
         *,
-        coalesce(
-            unit_price_parsed,
-            line_amount_parsed / nullif(quantity, 0)
-        ) as unit_price,
-        coalesce(line_amount_parsed, quantity * unit_price_parsed)
-            as line_amount,
-        {%- if is_events %}
-        event_type = 'purchase' as is_order_line
-        {%- else %}
-        true as is_order_line
-        {%- endif %}
+        {{ price_columns | trim }}
     from parsed
 ),
 
@@ -162,28 +172,41 @@ checked as (
     a hash collision alone never rejects a row. #}
 candidate_groups as (
     select row_fingerprint
-    from checked
+    from fingerprinted
     group by row_fingerprint
     having count(*) > 1
     {%- if is_incremental() %}
     union
-    select checked.row_fingerprint
-    from checked
+    select fingerprinted.row_fingerprint
+    from fingerprinted
     inner join {{ this }} as loaded
-        on checked.row_fingerprint = loaded.row_fingerprint
+        on fingerprinted.row_fingerprint = loaded.row_fingerprint
     {%- endif %}
+),
+
+candidate_rows as (
+    select
+        *,
+        {{ parse_columns | trim }}
+    from fingerprinted
+    where row_fingerprint in (select row_fingerprint from candidate_groups)
+),
+
+candidate_rows_priced as (
+    select
+        *,
+        {{ price_columns | trim }}
+    from candidate_rows
 ),
 
 candidates as (
     select
         {%- for column in duplicate_key %}
-        checked.{{ column }},
+        {{ column }},
         {%- endfor %}
-        checked.source_row_number,
+        source_row_number,
         false as is_loaded
-    from checked
-    inner join candidate_groups
-        on checked.row_fingerprint = candidate_groups.row_fingerprint
+    from candidate_rows_priced
     {%- if is_incremental() %}
     union all
     select

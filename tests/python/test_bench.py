@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench import duckdb_floor, pandas_pipeline  # noqa: E402
 from bench.common import count_label, parse_bytes, parse_count  # noqa: E402
+from bench.incremental import mart_checksums, split_last_day  # noqa: E402
 from bench.monitor import run_monitored  # noqa: E402
 from bench.project import stage_of  # noqa: E402
 from python_udfs.generator import generate  # noqa: E402
@@ -158,3 +159,47 @@ def test_monitor_records_limits(tmp_path):
         log_path=tmp_path / "ok.log",
     )
     assert ok.status == "ok" and ok.peak_rss > 0
+
+
+def test_split_last_day_keeps_every_line(small_input, tmp_path):
+    import duckdb
+
+    source = small_input / "order_lines.parquet"
+    history, day, last_day = split_last_day(source, tmp_path / "split")
+    with duckdb.connect() as conn:
+        total = conn.execute(f"select count(*) from '{source}'").fetchall()[0][0]
+        kept = conn.execute(
+            f"select count(*) from '{history}' union all "
+            f"select count(*) from '{day}'"
+        ).fetchall()
+        days = conn.execute(
+            f"select distinct cast(ordered_at as date)::varchar from '{day}'"
+        ).fetchall()
+        later = conn.execute(
+            f"select count(*) from '{history}' "
+            f"where cast(ordered_at as date) >= date '{last_day}' "
+            "and ordered_at < current_timestamp"
+        ).fetchall()[0][0]
+    assert kept[1][0] > 0 and kept[0][0] + kept[1][0] == total
+    assert days == [(last_day,)]
+    assert later == 0
+
+
+def test_mart_checksums_see_values_but_not_run_times(tmp_path):
+    import duckdb
+
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute(
+            "create table fct_x as select range as id, range * 0.5 as amount, "
+            "now() as computed_at from range(100)"
+        )
+        conn.execute("create table int_y as select 1 as id")
+    before = mart_checksums(warehouse)
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("update fct_x set computed_at = computed_at + interval 1 day")
+    assert mart_checksums(warehouse) == before
+    assert list(before) == ["fct_x"] and before["fct_x"][0] == 100
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("update fct_x set amount = amount + 0.01 where id = 7")
+    assert mart_checksums(warehouse) != before

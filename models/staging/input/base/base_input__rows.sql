@@ -109,7 +109,7 @@ mapped as (
     from source_rows
 ),
 
-fingerprinted as (
+fingerprinted as {{ cv_not_materialized() }} (
     select
         *,
         {{ cv_row_fingerprint(raw_columns) }} as row_fingerprint
@@ -170,7 +170,7 @@ checked as (
 {#- Exact duplicates: rows sharing a fingerprint (a cheap aggregate finds
     the few candidate groups), then confirmed on the parsed key columns, so
     a hash collision alone never rejects a row. #}
-candidate_groups as (
+candidate_groups as {{ cv_not_materialized() }} (
     select row_fingerprint
     from fingerprinted
     group by row_fingerprint

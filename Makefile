@@ -23,7 +23,7 @@ FIXTURE := $(FIXTURE_DIR)/order_lines.csv
 TEST_WAREHOUSE := warehouse/test.duckdb
 
 .PHONY: help setup sample build test lint docs clean report browser bench \
-	bench-large
+	bench-large bench-incremental bench-incremental-large
 
 help:
 	@echo "make build   create .venv, generate the sample, dbt build into warehouse/"
@@ -32,6 +32,7 @@ help:
 	@echo "make report  render reports/customer_value.html from the warehouse"
 	@echo "make browser install headless Chromium (report screenshots, browser tests)"
 	@echo "make bench   benchmark 1M and 10M lines (bench-large: 100M)"
+	@echo "make bench-incremental  nightly run vs full rebuild, 10M (-large: 100M)"
 	@echo "make docs    dbt docs generate"
 	@echo "make clean   remove target/, logs/ and the generated warehouse files"
 
@@ -82,6 +83,14 @@ bench: setup
 
 bench-large: setup
 	$(BIN)/python -m bench.run --sizes 100M --repeats 1
+
+# A nightly incremental run (history + one appended day) against a full
+# rebuild, with a check that their marts are equal.
+bench-incremental: setup
+	$(BIN)/python -m bench.incremental --size 10M
+
+bench-incremental-large: setup
+	$(BIN)/python -m bench.incremental --size 100M
 
 lint: setup
 	$(BIN)/ruff check python_udfs tests models bench

@@ -586,6 +586,16 @@ def parse_features(value: str | Sequence[str]) -> list[str]:
     return [name for name in names if name]
 
 
+def input_columns(features: Sequence[str] = FEATURE_COLUMNS) -> list[str]:
+    """Columns :func:`choose_k` and :func:`cluster_customers` read.
+
+    The customer id, the profile measures (recency, frequency, monetary) and
+    the clustering ``features``, each once, so a caller can load just
+    these from a wide table.
+    """
+    return list(dict.fromkeys([CUSTOMER_ID, *FEATURE_COLUMNS, *features]))
+
+
 def choose_k(
     df: pd.DataFrame,
     method: str = "kmeans",

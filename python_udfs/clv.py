@@ -1868,6 +1868,8 @@ _WAREHOUSE_COLUMNS = {
     "T": "T",
     "monetary_value": "monetary_value",
 }
+#: The columns :func:`fit_clv_params_table` reads.
+FIT_INPUT_COLUMNS: tuple[str, ...] = tuple(_WAREHOUSE_COLUMNS)
 _TRANSACTION_FITTERS: dict[str, Callable[..., FitResult]] = {
     "bgnbd": fit_bgnbd,
     "mbgnbd": fit_mbgnbd,

@@ -169,8 +169,7 @@ def test_split_last_day_keeps_every_line(small_input, tmp_path):
     with duckdb.connect() as conn:
         total = conn.execute(f"select count(*) from '{source}'").fetchall()[0][0]
         kept = conn.execute(
-            f"select count(*) from '{history}' union all "
-            f"select count(*) from '{day}'"
+            f"select count(*) from '{history}' union all select count(*) from '{day}'"
         ).fetchall()
         days = conn.execute(
             f"select distinct cast(ordered_at as date)::varchar from '{day}'"

@@ -165,8 +165,7 @@ def _declared_not_null_columns() -> dict[str, set[str]]:
                 column["name"]
                 for column in model.get("columns") or []
                 if any(
-                    c.get("type") == "not_null"
-                    for c in column.get("constraints") or []
+                    c.get("type") == "not_null" for c in column.get("constraints") or []
                 )
             }
     return declared

@@ -1,10 +1,13 @@
-from python_udfs.clv import fit_clv_params_table
+from python_udfs.clv import FIT_INPUT_COLUMNS, fit_clv_params_table
 
 
 def model(dbt, session):
     # dbt exposes only the configs it sees in literal dbt.config.get calls.
     dbt.config(materialized="table")
-    customers = dbt.ref("int_customer_clv_calibration").df()
+    # Only the columns the fit reads (a missing one is reported by it).
+    inputs = dbt.ref("int_customer_clv_calibration")
+    columns = [c for c in FIT_INPUT_COLUMNS if c in inputs.columns]
+    customers = inputs.project(", ".join(f'"{c}"' for c in columns)).df()
     return fit_clv_params_table(
         customers,
         model=dbt.config.get("clv_model"),

@@ -1,15 +1,19 @@
-from python_udfs.clustering import choose_k, parse_features
+from python_udfs.clustering import choose_k, input_columns, parse_features
 
 
 def model(dbt, session):
     # dbt exposes only the configs it sees in literal dbt.config.get calls.
     dbt.config(materialized="table")
-    customers = dbt.ref("fct_customer_rfm").df()
+    features = parse_features(dbt.config.get("cluster_features"))
+    # Only the columns clustering reads (a missing one is reported by it).
+    rfm = dbt.ref("fct_customer_rfm")
+    columns = [c for c in input_columns(features) if c in rfm.columns]
+    customers = rfm.project(", ".join(f'"{c}"' for c in columns)).df()
     return choose_k(
         customers,
         method=dbt.config.get("cluster_method"),
         k=dbt.config.get("cluster_k"),
-        features=parse_features(dbt.config.get("cluster_features")),
+        features=features,
         transform=dbt.config.get("cluster_transform"),
         scaling=dbt.config.get("cluster_scaling"),
         k_min=int(dbt.config.get("cluster_k_min")),

@@ -1,16 +1,20 @@
-from python_udfs.clustering import cluster_customers, parse_features
+from python_udfs.clustering import cluster_customers, input_columns, parse_features
 
 
 def model(dbt, session):
     # dbt exposes only the configs it sees in literal dbt.config.get calls.
     dbt.config(materialized="table")
-    customers = dbt.ref("fct_customer_rfm").df()
+    features = parse_features(dbt.config.get("cluster_features"))
+    # Only the columns clustering reads (a missing one is reported by it).
+    rfm = dbt.ref("fct_customer_rfm")
+    columns = [c for c in input_columns(features) if c in rfm.columns]
+    customers = rfm.project(", ".join(f'"{c}"' for c in columns)).df()
     diagnostics = dbt.ref("int_customers_cluster_k_chosen").df()
     return cluster_customers(
         customers,
         method=dbt.config.get("cluster_method"),
         k=int(diagnostics.loc[diagnostics["chosen"], "k"].iloc[0]),
-        features=parse_features(dbt.config.get("cluster_features")),
+        features=features,
         transform=dbt.config.get("cluster_transform"),
         scaling=dbt.config.get("cluster_scaling"),
         sample_size=int(dbt.config.get("cluster_sample_size")),

@@ -134,17 +134,31 @@ scored as (
     {{ cv_rfm_scored('features', partition_by='snapshot_month') }}
 ),
 
+segment_cells as (
+    {#- The segment of each (r_score_5, fm_score_5) cell, so the millions of
+        scored rows find theirs with an equality join. -#}
+    select
+        r_scores.generated_number as r_score_5,
+        fm_scores.generated_number as fm_score_5,
+        segment_map.segment
+    from {{ ref('rfm_segment_map') }} as segment_map
+    cross join ({{ dbt.generate_series(5) }}) as r_scores
+    cross join ({{ dbt.generate_series(5) }}) as fm_scores
+    where r_scores.generated_number between segment_map.r_score_min
+            and segment_map.r_score_max
+        and fm_scores.generated_number between segment_map.fm_score_min
+            and segment_map.fm_score_max
+),
+
 segmented as (
     select
         scored.customer_id,
         scored.snapshot_month,
-        segment_map.segment
+        segment_cells.segment
     from scored
-    inner join {{ ref('rfm_segment_map') }} as segment_map
-        on scored.r_score_5 between segment_map.r_score_min
-            and segment_map.r_score_max
-        and scored.fm_score_5 between segment_map.fm_score_min
-            and segment_map.fm_score_max
+    inner join segment_cells
+        on scored.r_score_5 = segment_cells.r_score_5
+        and scored.fm_score_5 = segment_cells.fm_score_5
 ),
 
 moves as (

@@ -83,19 +83,21 @@ def mart_checksums(warehouse: Path) -> dict[str, tuple[int, Any]]:
         ]
         for name in names:
             columns = [
-                r[0]
-                for r in conn.execute(
-                    "select column_name from information_schema.columns "
+                (column, data_type)
+                for column, data_type in conn.execute(
+                    "select column_name, data_type from information_schema.columns "
                     f"where table_name = '{name}' order by ordinal_position"
                 ).fetchall()
-                if r[0] not in RUN_COLUMNS
+                if column not in RUN_COLUMNS
             ]
-            # Doubles are rounded so that a last-bit difference of a
-            # floating-point sum does not count as a change.
+            # Doubles to 12 significant digits: sums over millions of rows
+            # run in parallel, in no fixed order, so their last bits vary
+            # from run to run, full refresh or not.
             values = ", ".join(
-                f"case when typeof({c}) = 'DOUBLE' then round({c}::double, 6)::varchar "
-                f"else {c}::varchar end"
-                for c in (f'"{c}"' for c in columns)
+                f"printf('%.12g', \"{column}\")"
+                if data_type in ("DOUBLE", "FLOAT")
+                else f'"{column}"::varchar'
+                for column, data_type in columns
             )
             count, checksum = conn.execute(
                 f"select count(*), sum(hash({values})::hugeint) from {name}"

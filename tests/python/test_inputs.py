@@ -262,3 +262,20 @@ def test_generated_sample_rejects_match_the_generator_counts(run_dbt, tmp_path, 
         "count(*) filter (where is_return) from stg_input__order_lines"
     )[0]
     assert (sales, returns) == (params["sales_lines"], params["return_lines"])
+
+
+def test_a_build_that_spills_to_disk_completes(run_dbt, tmp_path, monkeypatch):
+    """DuckDB's memory limit and temp directory are set once, when the
+    database opens: re-setting the temp directory on a later connection
+    after a spill fails (this broke the 100M-line build)."""
+    from python_udfs.generator import generate
+
+    generate(tmp_path / "gen", customers=6_000, fmt="parquet")
+    monkeypatch.setenv("CV_DUCKDB_MEMORY_LIMIT", "24MB")
+    result = run_dbt(
+        ["run", "--select", "base_input__rows+", "--exclude", "tag:clv"],
+        {"input_path": str(tmp_path / "gen" / "order_lines.parquet")},
+    )
+    assert result.returncode == 0, result.output[-3000:]
+    spill = tmp_path / "duckdb_tmp"
+    assert spill.is_dir(), "nothing spilled: lower the memory limit of this test"

@@ -9,6 +9,7 @@ from conftest import (
     EVENTS_SAMPLE,
     FIXTURES,
     ONLINE_RETAIL,
+    PROJECT_DIR,
     lifetimes_dataset,
     require,
 )
@@ -264,18 +265,29 @@ def test_generated_sample_rejects_match_the_generator_counts(run_dbt, tmp_path, 
     assert (sales, returns) == (params["sales_lines"], params["return_lines"])
 
 
-def test_a_build_that_spills_to_disk_completes(run_dbt, tmp_path, monkeypatch):
-    """DuckDB's memory limit and temp directory are set once, when the
-    database opens: re-setting the temp directory on a later connection
-    after a spill fails (this broke the 100M-line build)."""
-    from python_udfs.generator import generate
+def test_duckdb_memory_limit_and_temp_dir_are_set_once_per_database(
+    run_dbt, tmp_path, monkeypatch
+):
+    """memory_limit and temp_directory reach DuckDB when the database opens
+    (dbt-duckdb's `config_options`). As `settings` they were re-applied on
+    every new connection, and DuckDB refuses to switch the temp directory
+    once something has spilled: the 100M-line build failed that way."""
+    import yaml
 
-    generate(tmp_path / "gen", customers=6_000, fmt="parquet")
-    monkeypatch.setenv("CV_DUCKDB_MEMORY_LIMIT", "24MB")
+    profile = yaml.safe_load((PROJECT_DIR / "profiles" / "profiles.yml").read_text())
+    dev = profile["customer_value"]["outputs"]["dev"]
+    assert {"memory_limit", "temp_directory"} <= set(dev["config_options"])
+    assert not {"memory_limit", "temp_directory"} & set(dev.get("settings") or {})
+
+    monkeypatch.setenv("CV_DUCKDB_MEMORY_LIMIT", "1000MB")
     result = run_dbt(
-        ["run", "--select", "base_input__rows+", "--exclude", "tag:clv"],
-        {"input_path": str(tmp_path / "gen" / "order_lines.parquet")},
+        [
+            "show",
+            "--inline",
+            "select current_setting('memory_limit') as m, "
+            "right(current_setting('temp_directory'), 10) as t",
+        ]
     )
-    assert result.returncode == 0, result.output[-3000:]
-    spill = tmp_path / "duckdb_tmp"
-    assert spill.is_dir(), "nothing spilled: lower the memory limit of this test"
+    assert result.returncode == 0, result.output
+    assert "953.6 MiB" in result.output
+    assert "duckdb_tmp" in result.output  # the runner's CV_DUCKDB_TEMP_DIR

@@ -399,10 +399,13 @@ def test_all_features_constant_raises():
         cluster_customers(df, k=2)
 
 
+@pytest.mark.parametrize("shuffled", [False, True])
 @pytest.mark.parametrize("bad", ["duplicate", "null"])
-def test_bad_customer_ids_raise(bad):
+def test_bad_customer_ids_raise(bad, shuffled):
     df = make_rfm_noise(10)
     df.loc[3, "customer_id"] = df.loc[4, "customer_id"] if bad == "duplicate" else None
+    if shuffled:  # sorted ids are checked for repeats by neighbours, others by hash
+        df = df.iloc[[9, 4, 0, 3, 8, 1, 7, 2, 6, 5]]
     with pytest.raises(
         ClusteringError, match=f"1 {'duplicated' if bad == 'duplicate' else 'missing'}"
     ):

@@ -8,7 +8,9 @@ def model(dbt, session):
     # Only the columns clustering reads (a missing one is reported by it).
     rfm = dbt.ref("fct_customer_rfm")
     columns = [c for c in input_columns(features) if c in rfm.columns]
-    customers = rfm.project(", ".join(f'"{c}"' for c in columns)).df()
+    # Sorted here (in parallel), so clustering need not sort the ids.
+    customers = rfm.project(", ".join(f'"{c}"' for c in columns))
+    customers = customers.order("customer_id").df()
     diagnostics = dbt.ref("int_customers_cluster_k_chosen").df()
     return cluster_customers(
         customers,

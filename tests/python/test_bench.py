@@ -17,7 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench import duckdb_floor, pandas_pipeline  # noqa: E402
 from bench.common import count_label, parse_bytes, parse_count  # noqa: E402
-from bench.incremental import mart_checksums, split_last_day  # noqa: E402
+from bench.incremental import (  # noqa: E402
+    mart_checksums,
+    split_last_day,
+    tolerant_equal,
+)
 from bench.monitor import run_monitored  # noqa: E402
 from bench.project import stage_of  # noqa: E402
 from python_udfs.generator import generate  # noqa: E402
@@ -202,3 +206,19 @@ def test_mart_checksums_see_values_but_not_run_times(tmp_path):
     with duckdb.connect(str(warehouse)) as conn:
         conn.execute("update fct_x set amount = amount + 1 where id = 7")
     assert mart_checksums(warehouse) != before
+
+
+def test_tolerant_equal_forgives_last_bits_only(tmp_path):
+    import duckdb
+
+    for name, eps in (("a", 0.0), ("b", 1e-13)):
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as conn:
+            conn.execute(
+                f"create table fct_x as select range as id, range / 3 + {eps} "
+                "as v, now() as computed_at from range(10)"
+            )
+    a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    assert tolerant_equal(a, b, "fct_x")
+    with duckdb.connect(str(b)) as conn:
+        conn.execute("update fct_x set v = v + 1e-6 where id = 3")
+    assert not tolerant_equal(a, b, "fct_x")

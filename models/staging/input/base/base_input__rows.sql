@@ -32,6 +32,10 @@
 {%- for column in layout['all'] -%}
     {%- do raw_columns.append(adapter.quote('raw__' ~ column)) -%}
 {%- endfor -%}
+{#- Parquet is read again by each part of the query that needs the rows
+    (cheap, in parallel, and nothing held in memory); CSV text is parsed
+    once and kept. -#}
+{%- set inline_input = cv_not_materialized() if cv_input_is_parquet() else '' -%}
 {%- set duplicate_key = [
     'row_fingerprint', 'order_id', 'customer_id', 'ordered_at', 'product_id',
     'quantity', 'unit_price',
@@ -109,7 +113,7 @@ mapped as (
     from source_rows
 ),
 
-fingerprinted as {{ cv_not_materialized() }} (
+fingerprinted as {{ inline_input }} (
     select
         *,
         {{ cv_row_fingerprint(raw_columns) }} as row_fingerprint
@@ -170,7 +174,7 @@ checked as (
 {#- Exact duplicates: rows sharing a fingerprint (a cheap aggregate finds
     the few candidate groups), then confirmed on the parsed key columns, so
     a hash collision alone never rejects a row. #}
-candidate_groups as {{ cv_not_materialized() }} (
+candidate_groups as {{ inline_input }} (
     select row_fingerprint
     from fingerprinted
     group by row_fingerprint

@@ -7,5 +7,8 @@
 {% macro cv_changed_customers() -%}
     select distinct customer_id
     from {{ ref('int_orders_aggregated') }}
-    where updated_at > (select max(updated_at) from {{ this }})
+    where updated_at > (
+        {#- An empty table (nothing to compare with) takes every customer. #}
+        select coalesce(max(updated_at), timestamp '1900-01-01') from {{ this }}
+    )
 {%- endmacro %}

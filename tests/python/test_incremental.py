@@ -157,3 +157,52 @@ def test_no_new_files_adds_nothing(run_dbt, tmp_path, fmt):
     second = run_dbt(select, dbt_vars)
     assert second.returncode == 0, second.output
     assert second.scalar("select count(*) from base_input__rows") == rows
+
+
+def test_customer_tables_start_empty_then_fill_incrementally(tmp_path):
+    """Events with no purchase yet leave the order and customer tables
+    empty; when purchases arrive, an incremental run must still add every
+    customer (an empty table compares with nothing), as a full refresh does."""
+    from python_udfs.generator import generate
+
+    generate(tmp_path / "gen", customers=400, fmt="parquet", events=True)
+    source = tmp_path / "gen" / "events.parquet"
+    live, everything = tmp_path / "live", tmp_path / "everything"
+    live.mkdir()
+    everything.mkdir()
+    with duckdb.connect() as conn:
+        conn.execute(
+            f"copy (select * from '{source}' where event_type <> 'purchase') "
+            f"to '{live / 'part-1.parquet'}'"
+        )
+        conn.execute(
+            f"copy (select * from '{source}' where event_type = 'purchase') "
+            f"to '{tmp_path / 'part-2.parquet'}'"
+        )
+    shutil.copy(live / "part-1.parquet", everything)
+    shutil.copy(tmp_path / "part-2.parquet", everything)
+    select = [
+        "run",
+        "--select",
+        "base_input__rows stg_input__order_lines int_orders_aggregated "
+        "int_orders_aggregated_to_customers int_customers_active_monthly",
+    ]
+    dbt_vars = {"input_format": "events", "clv_enabled": False}
+    (tmp_path / "inc").mkdir()
+    incremental = make_dbt_runner(tmp_path / "inc")
+    first = incremental(select, {**dbt_vars, "input_path": str(live / "*.parquet")})
+    assert first.returncode == 0, first.output
+    assert first.scalar("select count(*) from int_orders_aggregated_to_customers") == 0
+    shutil.copy(tmp_path / "part-2.parquet", live)
+    second = incremental(select, {**dbt_vars, "input_path": str(live / "*.parquet")})
+    assert second.returncode == 0, second.output
+    (tmp_path / "full").mkdir()
+    full = make_dbt_runner(tmp_path / "full")(
+        [*select, "--full-refresh"],
+        {**dbt_vars, "input_path": str(everything / "*.parquet")},
+    )
+    assert full.returncode == 0, full.output
+    got, expected = _tables(second.warehouse), _tables(full.warehouse)
+    assert expected["int_orders_aggregated_to_customers"].shape[0] > 100
+    for name in ("int_orders_aggregated_to_customers", "int_customers_active_monthly"):
+        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)

@@ -58,7 +58,11 @@ changed as (
             (
                 select min(order_month)
                 from {{ ref('int_orders_aggregated') }}
-                where updated_at > (select max(computed_at) from {{ this }})
+                where updated_at > (
+                    {#- An empty table rescores every month end. #}
+                    select coalesce(max(computed_at), timestamp '1900-01-01')
+                    from {{ this }}
+                )
             ),
             bounds.last_month
         ),

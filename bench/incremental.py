@@ -33,7 +33,7 @@ from typing import Any
 from bench.common import count_label, parse_count
 from bench.data import order_lines
 from bench.monitor import run_monitored
-from bench.project import dbt_executable, parse_run_results
+from bench.project import dbt_executable, dbt_invocation, parse_run_results
 from bench.report import machine_info
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,27 +136,14 @@ def _dbt(
     timeout: float,
     duckdb_memory_limit: str,
 ) -> dict[str, Any]:
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(REPO / "profiles"),
-        CV_WAREHOUSE_PATH=str(workdir / "w.duckdb"),
-        CV_DUCKDB_TEMP_DIR=str(workdir / "spill"),
-        CV_DUCKDB_MEMORY_LIMIT=duckdb_memory_limit,
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
+    env, common = dbt_invocation(
+        repo=REPO,
+        workdir=workdir,
+        input_path=input_path,
+        input_format="transactions",
+        duckdb_memory_limit=duckdb_memory_limit,
     )
-    env.pop("CV_TARGET", None)
     target = workdir / "target"
-    common = [
-        "--vars",
-        json.dumps({"input_format": "transactions", "input_path": str(input_path)}),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(workdir / "logs"),
-        "--project-dir",
-        str(REPO),
-    ]
     run_monitored(
         [dbt_executable(), "parse", *common],
         cwd=REPO,

@@ -198,6 +198,44 @@ def warehouse_checks(warehouse: Path) -> dict[str, Any]:
     return checks
 
 
+def dbt_invocation(
+    *,
+    repo: Path,
+    workdir: Path,
+    input_path: Path,
+    input_format: str,
+    duckdb_memory_limit: str,
+    threads: int | None = None,
+) -> tuple[dict[str, str], list[str]]:
+    """Environment and common arguments of a dbt command on ``input_path``
+    whose warehouse (``w.duckdb``), spill directory, target and logs live in
+    ``workdir``; the same for ``dbt parse`` and ``dbt build``, so partial
+    parsing carries over."""
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(repo / "profiles"),
+        CV_WAREHOUSE_PATH=str(workdir / "w.duckdb"),
+        CV_DUCKDB_TEMP_DIR=str(workdir / "spill"),
+        CV_DUCKDB_MEMORY_LIMIT=duckdb_memory_limit,
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
+    env.pop("CV_TARGET", None)
+    if threads:
+        env["CV_THREADS"] = str(threads)
+    common = [
+        "--vars",
+        json.dumps({"input_format": input_format, "input_path": str(input_path)}),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+        "--project-dir",
+        str(repo),
+    ]
+    return env, common
+
+
 def run_dbt_build(
     *,
     repo: Path,
@@ -218,29 +256,15 @@ def run_dbt_build(
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     warehouse = workdir / "w.duckdb"
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(repo / "profiles"),
-        CV_WAREHOUSE_PATH=str(warehouse),
-        CV_DUCKDB_TEMP_DIR=str(workdir / "spill"),
-        CV_DUCKDB_MEMORY_LIMIT=duckdb_memory_limit,
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
+    env, common = dbt_invocation(
+        repo=repo,
+        workdir=workdir,
+        input_path=input_path,
+        input_format=input_format,
+        duckdb_memory_limit=duckdb_memory_limit,
+        threads=threads,
     )
-    env.pop("CV_TARGET", None)
-    if threads:
-        env["CV_THREADS"] = str(threads)
     target = workdir / "target"
-    common = [
-        "--vars",
-        json.dumps({"input_format": input_format, "input_path": str(input_path)}),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(workdir / "logs"),
-        "--project-dir",
-        str(repo),
-    ]
     parse_seconds = None
     if not cold_parse:
         parsed_outcome = run_monitored(

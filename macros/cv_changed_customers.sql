@@ -7,8 +7,14 @@
 {% macro cv_changed_customers() -%}
     select distinct customer_id
     from {{ ref('int_orders_aggregated') }}
-    where updated_at > (
-        {#- An empty table (nothing to compare with) takes every customer. #}
-        select coalesce(max(updated_at), timestamp '1900-01-01') from {{ this }}
-    )
+    where updated_at > {{ cv_last_update('updated_at') }}
+{%- endmacro %}
+
+{#-
+    When `this` was last computed: the max of its run-timestamp `column`,
+    or 1900 for an empty table, so that everything counts as changed (an
+    empty table has nothing to compare with).
+-#}
+{% macro cv_last_update(column) -%}
+    (select coalesce(max({{ column }}), timestamp '1900-01-01') from {{ this }})
 {%- endmacro %}

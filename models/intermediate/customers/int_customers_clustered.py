@@ -1,16 +1,15 @@
 from python_udfs.clustering import cluster_customers, input_columns, parse_features
+from python_udfs.relations import load_columns
 
 
 def model(dbt, session):
     # dbt exposes only the configs it sees in literal dbt.config.get calls.
     dbt.config(materialized="table")
     features = parse_features(dbt.config.get("cluster_features"))
-    # Only the columns clustering reads (a missing one is reported by it).
-    rfm = dbt.ref("fct_customer_rfm")
-    columns = [c for c in input_columns(features) if c in rfm.columns]
-    # Sorted here (in parallel), so clustering need not sort the ids.
-    customers = rfm.project(", ".join(f'"{c}"' for c in columns))
-    customers = customers.order("customer_id").df()
+    # Only the columns clustering reads, sorted by id in DuckDB.
+    customers = load_columns(
+        dbt.ref("fct_customer_rfm"), input_columns(features), order_by=["customer_id"]
+    )
     diagnostics = dbt.ref("int_customers_cluster_k_chosen").df()
     return cluster_customers(
         customers,

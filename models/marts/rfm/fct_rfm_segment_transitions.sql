@@ -58,11 +58,7 @@ changed as (
             (
                 select min(order_month)
                 from {{ ref('int_orders_aggregated') }}
-                where updated_at > (
-                    {#- An empty table rescores every month end. #}
-                    select coalesce(max(computed_at), timestamp '1900-01-01')
-                    from {{ this }}
-                )
+                where updated_at > {{ cv_last_update('computed_at') }}
             ),
             bounds.last_month
         ),

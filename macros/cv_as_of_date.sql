@@ -16,3 +16,12 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    True when as_of_date is the day after the data (var('as_of_date') not
+    set): every order counts, so all-time per-customer totals
+    (int_orders_aggregated_to_customers) equal totals up to as_of_date.
+-#}
+{% macro cv_as_of_date_is_after_data() -%}
+    {{ return(not var('as_of_date')) }}
+{%- endmacro %}

@@ -48,7 +48,7 @@ References
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +59,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from python_udfs import clv
 
-__all__ = ["UDFS", "Plugin", "UdfSpec", "register_udfs"]
+__all__ = ["FORECAST_FIELDS", "UDFS", "Plugin", "UdfSpec", "register_udfs"]
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -74,11 +74,46 @@ class UdfSpec:
         SQL argument names, in call order (all ``DOUBLE``).
     func : Callable[..., numpy.ndarray]
         Takes one float64 array per argument (same length) and returns the
-        float64 result.
+        float64 result, or one float64 array per field of ``fields``.
+    fields : tuple[str, ...], optional
+        Field names when the function returns a ``STRUCT`` of ``DOUBLE``
+        (one array per field, in this order); empty for a ``DOUBLE``.
     """
 
     arguments: tuple[str, ...]
-    func: Callable[..., FloatArray]
+    func: Callable[..., Any]
+    fields: tuple[str, ...] = ()
+
+    @property
+    def return_type(self) -> str:
+        """The SQL return type: ``DOUBLE`` or ``STRUCT(field DOUBLE, ...)``."""
+        if not self.fields:
+            return "DOUBLE"
+        return "STRUCT(" + ", ".join(f"{f} DOUBLE" for f in self.fields) + ")"
+
+
+def _grid_groups(*keys: FloatArray) -> Iterator[tuple[tuple[float, ...], Any]]:
+    """Yield (key values, row selector) per distinct row of the ``keys`` columns.
+
+    The keys (horizons, periods per month) fix the monthly forecast grid, so
+    rows are scored one grid at a time. Usually they are constants, and the
+    one group selects every row without copying.
+    """
+    if keys[0].size == 0:
+        return
+    if all(np.all(key == key[0]) for key in keys):
+        yield tuple(float(key[0]) for key in keys), slice(None)
+        return
+    grid = np.column_stack(keys)
+    distinct, inverse = np.unique(grid, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    for k, row in enumerate(distinct):
+        yield tuple(float(v) for v in row), inverse == k
+
+
+def _valid_grid(months: Sequence[float], factor: float) -> bool:
+    """Return whether the horizons and periods per month give a usable grid."""
+    return bool(np.all(np.isfinite(months))) and np.isfinite(factor) and factor > 0
 
 
 def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., FloatArray]:
@@ -110,23 +145,12 @@ def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., Floa
     ) -> FloatArray:
         spend = clv.gamma_gamma_expected_spend(frequency, monetary_value, p, q, v)
         out = np.full(frequency.shape, np.nan)
-        if months.size == 0:
-            return out
-        if np.all(months == months[0]) and np.all(
-            periods_per_month == periods_per_month[0]
-        ):
-            keys = np.array([[months[0], periods_per_month[0]]])  # usual: constants
-            inverse = np.zeros(months.size, dtype=np.intp)
-        else:
-            grid = np.column_stack([months, periods_per_month])
-            keys, inverse = np.unique(grid, axis=0, return_inverse=True)
-            inverse = inverse.reshape(-1)
-        for k, (n_months, factor) in enumerate(keys):
-            if not (np.isfinite(n_months) and np.isfinite(factor) and factor > 0):
+        for (n_months, factor), rows in _grid_groups(months, periods_per_month):
+            if not _valid_grid([n_months], factor):
                 continue
-            rows = slice(None) if keys.shape[0] == 1 else inverse == k
-            values = (p1[rows], p2[rows], p3[rows], p4[rows])
-            params = dict(zip(names, values, strict=True))
+            params = dict(
+                zip(names, (p1[rows], p2[rows], p3[rows], p4[rows]), strict=True)
+            )
             out[rows] = clv.discounted_clv(
                 model,
                 params,
@@ -134,13 +158,79 @@ def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., Floa
                 recency[rows],
                 T[rows],
                 spend[rows],
-                months=float(n_months),
+                months=n_months,
                 discount_rate=discount_rate[rows],
-                periods_per_month=float(factor),
+                periods_per_month=factor,
             )
         return out
 
     return _clv
+
+
+#: Fields of the STRUCT the cv_<model>_forecast functions return.
+FORECAST_FIELDS = (
+    "p_alive",
+    "expected_purchases_short",
+    "expected_purchases_long",
+    "discounted_purchases_short",
+    "discounted_purchases_long",
+)
+
+
+def _forecast_for(
+    model: str, names: tuple[str, str, str, str]
+) -> Callable[..., tuple[FloatArray, ...]]:
+    """Both horizons' forecasts of ``model`` from one monthly grid, row-wise.
+
+    The returned function takes ``short_months, long_months, discount_rate,
+    periods_per_month``, the four parameters ``names`` and ``frequency,
+    recency, T``, and returns the arrays of :data:`FORECAST_FIELDS` (see
+    :func:`python_udfs.clv.forecast_horizons`): the CLV of a horizon is the
+    customer's expected spend times its discounted purchases. Rows with a
+    non-finite or non-positive grid get NaN.
+    """
+
+    def _forecast(
+        short_months: FloatArray,
+        long_months: FloatArray,
+        discount_rate: FloatArray,
+        periods_per_month: FloatArray,
+        p1: FloatArray,
+        p2: FloatArray,
+        p3: FloatArray,
+        p4: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+    ) -> tuple[FloatArray, ...]:
+        out = tuple(np.full(frequency.shape, np.nan) for _ in FORECAST_FIELDS)
+        groups = _grid_groups(short_months, long_months, periods_per_month)
+        for (short, long, factor), rows in groups:
+            if not _valid_grid([short, long], factor):
+                continue
+            params = dict(
+                zip(names, (p1[rows], p2[rows], p3[rows], p4[rows]), strict=True)
+            )
+            forecast = clv.forecast_horizons(
+                model,
+                params,
+                frequency[rows],
+                recency[rows],
+                T[rows],
+                months=(short, long),
+                discount_rate=discount_rate[rows],
+                periods_per_month=factor,
+            )
+            values = (
+                forecast.p_alive,
+                *forecast.expected_purchases,
+                *forecast.discounted_purchases,
+            )
+            for target, value in zip(out, values, strict=True):
+                target[rows] = value
+        return out
+
+    return _forecast
 
 
 _RFM = ("frequency", "recency", "T")
@@ -197,6 +287,18 @@ for _model, _names in [
         (*_CLV_ARGS, *_names, *_SPEND_ARGS, *_RFM, "monetary_value"),
         _clv_for(_model, _names),
     )
+    UDFS[f"cv_{_model}_forecast"] = UdfSpec(
+        (
+            "short_months",
+            "long_months",
+            "discount_rate",
+            "periods_per_month",
+            *_names,
+            *_RFM,
+        ),
+        _forecast_for(_model, _names),
+        FORECAST_FIELDS,
+    )
 
 
 def _to_numpy(column: pa.Array | pa.ChunkedArray) -> tuple[FloatArray, FloatArray]:
@@ -215,16 +317,31 @@ def _to_numpy(column: pa.Array | pa.ChunkedArray) -> tuple[FloatArray, FloatArra
 
 
 def _arrow_udf(spec: UdfSpec) -> Callable[..., pa.Array]:
-    """Wrap a numpy UDF as an Arrow UDF with NULL-in -> NULL-out semantics."""
+    """Wrap a numpy UDF as an Arrow UDF with NULL-in -> NULL-out semantics.
+
+    A row with any NULL argument gives a NULL result (a NULL struct for a
+    ``STRUCT`` function).
+    """
 
     def udf(*columns: pa.Array | pa.ChunkedArray) -> pa.Array:
         converted = [_to_numpy(column) for column in columns]
         values = [pair[0] for pair in converted]
         null = np.logical_or.reduce([pair[1] for pair in converted])
+        mask = null if null.any() else None
         with np.errstate(all="ignore"):
-            result = np.asarray(spec.func(*values), dtype=np.float64)
-        result = np.broadcast_to(result, null.shape)
-        return pa.array(result, type=pa.float64(), mask=null if null.any() else None)
+            result = spec.func(*values)
+        if not spec.fields:
+            result = np.broadcast_to(np.asarray(result, dtype=np.float64), null.shape)
+            return pa.array(result, type=pa.float64(), mask=mask)
+        arrays = [
+            pa.array(np.broadcast_to(np.asarray(field, dtype=np.float64), null.shape))
+            for field in result
+        ]
+        return pa.StructArray.from_arrays(
+            arrays,
+            names=list(spec.fields),
+            mask=pa.array(null) if mask is not None else None,
+        )
 
     # DuckDB checks the arity from the signature: expose the named arguments.
     udf.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -266,7 +383,7 @@ def register_udfs(conn: duckdb.DuckDBPyConnection) -> list[str]:
             name,
             _arrow_udf(spec),
             parameters=["DOUBLE"] * len(spec.arguments),
-            return_type="DOUBLE",
+            return_type=spec.return_type,
             type="arrow",
             null_handling="default",
             side_effects=False,

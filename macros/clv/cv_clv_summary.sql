@@ -9,35 +9,53 @@
     periods after the first (0 without repeats); historic_value = all of it.
 -#}
 {% macro cv_clv_summary(purchases, end_date) -%}
+    {{ cv_clv_summary_from_periods(
+        '(' ~ cv_clv_periods(purchases, end_date) ~ ') as customer_periods',
+        end_date
+    ) }}
+{%- endmacro %}
+
+{#-
+    One row per customer of `purchases` (as in cv_clv_summary) with a
+    purchase period up to `end_date`: periods (count), first_period,
+    last_period, total_value and first_period_value (exact sums).
+-#}
+{% macro cv_clv_periods(purchases, end_date) -%}
     select
         customer_id,
-        cast(count(*) - 1 as integer) as frequency,
-        {{ cv_clv_duration('min(period_start)', 'max(period_start)') }}
-            as recency,
-        {{ cv_clv_duration('min(period_start)', cv_clv_period(end_date)) }}
-            as "T",
-        coalesce(
-            avg(case when period_number > 1 then period_value end), 0
-        ) as monetary_value,
-        sum(period_value) as historic_value
+        count(*) as periods,
+        min(period_start) as first_period,
+        max(period_start) as last_period,
+        sum(period_value) as total_value,
+        {{ cv_arg_min('period_value', 'period_start') }} as first_period_value
     from (
         select
             customer_id,
-            period_start,
-            period_value,
-            row_number() over (
-                partition by customer_id order by period_start
-            ) as period_number
-        from (
-            select
-                customer_id,
-                {{ cv_clv_period('purchase_date') }} as period_start,
-                sum(purchase_value) as period_value
-            from {{ purchases }}
-            where {{ cv_clv_period('purchase_date') }}
-                <= {{ cv_clv_period(end_date) }}
-            group by customer_id, {{ cv_clv_period('purchase_date') }}
-        ) as periods
-    ) as numbered_periods
+            {{ cv_clv_period('purchase_date') }} as period_start,
+            sum(purchase_value) as period_value
+        from {{ purchases }}
+        where {{ cv_clv_period('purchase_date') }}
+            <= {{ cv_clv_period(end_date) }}
+        group by customer_id, {{ cv_clv_period('purchase_date') }}
+    ) as periods
     group by customer_id
+{%- endmacro %}
+
+{#-
+    The CLV inputs of cv_clv_summary from `periods` (a relation with the
+    columns of cv_clv_periods). The mean repeat value is (total - first
+    period) / frequency, from exact sums.
+-#}
+{% macro cv_clv_summary_from_periods(periods, end_date) -%}
+    select
+        customer_id,
+        cast(periods - 1 as integer) as frequency,
+        {{ cv_clv_duration('first_period', 'last_period') }} as recency,
+        {{ cv_clv_duration('first_period', cv_clv_period(end_date)) }}
+            as "T",
+        coalesce(
+            (total_value - first_period_value) / nullif(periods - 1, 0), 0
+        ) as monetary_value,
+        total_value as historic_value
+    from {{ periods }}
 {%- endmacro %}

@@ -725,3 +725,38 @@ def test_params_table_does_not_depend_on_row_order(cdnow: pd.DataFrame) -> None:
         clv.fit_clv_params_table(shuffled),
         check_exact=True,
     )
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd", "pareto_nbd"])
+def test_forecast_horizons_share_one_grid(
+    cdnow: pd.DataFrame, lt_models: dict, model: str
+) -> None:
+    """Every horizon of forecast_horizons equals its own discounted_clv
+    (spend 1) and conditional forecast, bit for bit, including a horizon
+    off the monthly grid (2.5 months: t = 2.5 u is evaluated on its own)."""
+    x, tx, age = (cdnow[c] for c in ("frequency", "recency", "T"))
+    keys = PARETO_KEYS if model == "pareto_nbd" else BG_KEYS
+    params = _params(lt_models[model], keys)
+    conditional = {
+        "bgnbd": clv.bgnbd_conditional_expected_purchases,
+        "mbgnbd": clv.mbgnbd_conditional_expected_purchases,
+        "pareto_nbd": clv.pareto_nbd_conditional_expected_purchases,
+    }[model]
+    alive = {
+        "bgnbd": clv.bgnbd_p_alive,
+        "mbgnbd": clv.mbgnbd_p_alive,
+        "pareto_nbd": clv.pareto_nbd_p_alive,
+    }[model]
+    months = (3, 12, 2.5)
+    forecast = clv.forecast_horizons(model, params, x, tx, age, months, 0.01, "W")
+    np.testing.assert_array_equal(forecast.p_alive, alive(x, tx, age, **params))
+    for i, m in enumerate(months):
+        np.testing.assert_array_equal(
+            forecast.discounted_purchases[i],
+            clv.discounted_clv(model, params, x, tx, age, 1.0, m, 0.01, "W"),
+        )
+        np.testing.assert_array_equal(
+            forecast.expected_purchases[i],
+            conditional(m * 4.345, x, tx, age, **params),
+        )
+    assert forecast.expected_purchases.shape == (3, len(x))

@@ -255,6 +255,8 @@ def test_null_in_gives_null_out(con: duckdb.DuckDBPyConnection, name: str) -> No
     valid = {  # plausible value per argument name
         "t": 39.0,
         "months": 12.0,
+        "short_months": 3.0,
+        "long_months": 12.0,
         "discount_rate": 0.01,
         "periods_per_month": 4.345,
         "r": 0.24,
@@ -282,8 +284,14 @@ def test_null_in_gives_null_out(con: duckdb.DuckDBPyConnection, name: str) -> No
     got = [row[0] for row in con.execute(f"select {name}({call}) from args").fetchall()]
     assert got[:n] == [None] * n
     direct = spec.func(*[np.array([v]) for v in values])
-    assert got[n] == pytest.approx(float(direct[0]), rel=1e-12)
-    assert np.isfinite(got[n])
+    if spec.fields:  # a STRUCT: one value per field
+        assert list(got[n]) == list(spec.fields)
+        for field, array in zip(spec.fields, direct, strict=True):
+            assert got[n][field] == pytest.approx(float(array[0]), rel=1e-12)
+            assert np.isfinite(got[n][field])
+    else:
+        assert got[n] == pytest.approx(float(direct[0]), rel=1e-12)
+        assert np.isfinite(got[n])
 
 
 def test_null_rows_do_not_shift_other_rows(con: duckdb.DuckDBPyConnection) -> None:
@@ -414,3 +422,90 @@ def test_clv_udfs_of_other_models_equal_numpy(
     )
     np.testing.assert_allclose(got, expected, rtol=1e-9)
     assert np.all(got >= 0)
+
+
+@pytest.mark.parametrize(
+    ("model", "names"),
+    [("bgnbd", BG_KEYS), ("mbgnbd", BG_KEYS), ("pareto_nbd", PARETO_KEYS)],
+)
+def test_forecast_udf_equals_the_separate_functions(
+    con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, fitted: dict, model, names
+) -> None:
+    """One cv_<model>_forecast call gives P(alive), both horizons' expected
+    purchases and (times the expected spend) both horizons' CLV, as the
+    single-purpose UDFs do."""
+    params = _params(fitted[model], names)
+    spend_params = _params(fitted["gamma_gamma"], GG_KEYS)
+    customers = cdnow.sort_values("customer_id").reset_index(drop=True)
+    con.register("customers_view", customers)
+    args = ", ".join(str(params[k]) for k in names)
+    gg = ", ".join(str(spend_params[k]) for k in GG_KEYS)
+    rfm = 'frequency, recency, "T"'
+    got = con.execute(
+        f"""
+        select
+            forecast.p_alive,
+            forecast.expected_purchases_short,
+            forecast.expected_purchases_long,
+            spend * forecast.discounted_purchases_short as clv_short,
+            spend * forecast.discounted_purchases_long as clv_long,
+            cv_{model}_p_alive({args}, {rfm}) as p_alive_alone,
+            cv_{model}_expected_purchases(3 * 4.345, {args}, {rfm}) as short_alone,
+            cv_{model}_expected_purchases(12 * 4.345, {args}, {rfm}) as long_alone,
+            cv_{model}_clv(3, 0.01, 4.345, {args}, {gg}, {rfm}, monetary_value)
+                as clv_short_alone,
+            cv_{model}_clv(12, 0.01, 4.345, {args}, {gg}, {rfm}, monetary_value)
+                as clv_long_alone
+        from (
+            select
+                *,
+                cv_{model}_forecast(3, 12, 0.01, 4.345, {args}, {rfm}) as forecast,
+                cv_gamma_gamma_expected_spend({gg}, frequency, monetary_value)
+                    as spend
+            from customers_view
+        )
+        order by customer_id
+        """
+    ).df()
+    assert len(got) == len(customers) > 2_048  # more than one batch
+    np.testing.assert_array_equal(got["p_alive"], got["p_alive_alone"])
+    np.testing.assert_array_equal(got["expected_purchases_short"], got["short_alone"])
+    np.testing.assert_array_equal(got["expected_purchases_long"], got["long_alone"])
+    np.testing.assert_allclose(got["clv_short"], got["clv_short_alone"], rtol=1e-12)
+    np.testing.assert_allclose(got["clv_long"], got["clv_long_alone"], rtol=1e-12)
+    assert (got["clv_long"] > got["clv_short"]).all()
+
+
+def test_forecast_udf_scores_each_grid_of_horizons(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Rows with different horizons or periods per month use their own grid;
+    a non-positive grid gives NaN."""
+    got = con.execute(
+        """
+        select cv_bgnbd_forecast(short, long, 0.01, ppm, 0.24, 4.4, 0.79, 2.43,
+                2, 30.43, 38.86) as f
+        from (values (3, 12, 4.345), (1, 6, 4.345), (3, 12, 30.0), (3, 12, 0.0))
+            as t(short, long, ppm)
+        """
+    ).fetchall()
+    for row, (short, long, ppm) in zip(
+        got[:3], [(3, 12, 4.345), (1, 6, 4.345), (3, 12, 30.0)], strict=True
+    ):
+        forecast = clv.forecast_horizons(
+            "bgnbd",
+            dict(zip(BG_KEYS, (0.24, 4.4, 0.79, 2.43), strict=True)),
+            2,
+            30.43,
+            38.86,
+            (short, long),
+            0.01,
+            ppm,
+        )
+        assert row[0]["expected_purchases_long"] == pytest.approx(
+            float(forecast.expected_purchases[1]), rel=1e-15
+        )
+        assert row[0]["discounted_purchases_short"] == pytest.approx(
+            float(forecast.discounted_purchases[0]), rel=1e-15
+        )
+    assert all(np.isnan(v) for v in got[3][0].values())

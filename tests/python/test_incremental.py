@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import duckdb
@@ -206,3 +207,53 @@ def test_customer_tables_start_empty_then_fill_incrementally(tmp_path):
     assert expected["int_orders_aggregated_to_customers"].shape[0] > 100
     for name in ("int_orders_aggregated_to_customers", "int_customers_active_monthly"):
         pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+
+
+def test_customer_totals_shortcut_equals_summing_the_orders(tmp_path):
+    """Without an as_of_date, fct_customer_rfm and int_customer_clv_inputs
+    read the incremental per-customer totals; with as_of_date set to the
+    same day (the day after the data) they sum the orders. Both give the
+    same tables, for the daily and the weekly CLV unit."""
+    from python_udfs.generator import generate
+
+    generate(tmp_path / "gen", customers=1_500, fmt="parquet")
+    models = (
+        "fct_customer_rfm",
+        "int_customer_clv_inputs",
+        "int_customer_clv_calibration",
+        "fct_customer_clv",
+    )
+    select = [*BUILD, "--indirect-selection", "cautious", "--select"]
+    select.append("+" + " +".join(models))
+    dbt_vars = {"input_path": str(tmp_path / "gen" / "*.parquet")}
+    for unit in ("week", "day"):
+        (tmp_path / unit).mkdir()
+        run = make_dbt_runner(tmp_path / unit)
+        totals = run(select, {**dbt_vars, "clv_time_unit": unit})
+        assert totals.returncode == 0, totals.output
+        assert _reads_customer_totals(tmp_path / unit, models[:2]) == [True, True]
+        as_of = totals.scalar("select max(as_of_date) from fct_customer_rfm")
+        summed = run(
+            select,
+            {**dbt_vars, "clv_time_unit": unit, "as_of_date": str(as_of)},
+            warehouse=tmp_path / unit / "summed.duckdb",
+        )
+        assert summed.returncode == 0, summed.output
+        assert _reads_customer_totals(tmp_path / unit, models[:2]) == [False, False]
+        got, expected = _tables(totals.warehouse), _tables(summed.warehouse)
+        assert expected["fct_customer_rfm"].shape[0] > 1_000
+        for name in models:
+            pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+
+
+def _reads_customer_totals(run_dir, models):
+    """Whether each model's last compiled SQL selects from the totals table."""
+    compiled = run_dir / "target" / "compiled" / "customer_value" / "models"
+    reads = []
+    for model in models:
+        (path,) = compiled.rglob(f"{model}.sql")
+        sql = path.read_text()
+        reads.append(
+            bool(re.search(r"from\s+\S*int_orders_aggregated_to_customers", sql))
+        )
+    return reads

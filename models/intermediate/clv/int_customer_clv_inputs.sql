@@ -1,13 +1,16 @@
 {#-
     One row per customer with a purchase up to the observation end:
     frequency, recency, T, monetary_value (lifetimes' definitions, in
-    clv_time_unit) and the historic value, from int_customer_purchases.
+    clv_time_unit) and the historic value.
+    When the observation end is the day after the data (no
+    clv_observation_end or as_of_date var) and periods are days (day or week
+    unit), every purchase counts and the per-customer purchase days come
+    from the incremental int_orders_aggregated_to_customers; otherwise they
+    are summed from int_customer_purchases.
 -#}
+-- depends_on: {{ ref('int_customer_purchases') }}
+-- depends_on: {{ ref('int_orders_aggregated_to_customers') }}
 with
-
-purchases as (
-    select * from {{ ref('int_customer_purchases') }}
-),
 
 observation as (
     select
@@ -15,8 +18,32 @@ observation as (
             as observation_end
 ),
 
+{% if cv_clv_inputs_from_customer_totals() -%}
+periods as (
+    select
+        customer_id,
+        purchase_days as periods,
+        first_purchase_date as first_period,
+        last_purchase_date as last_period,
+        purchases_net_revenue as total_value,
+        first_purchase_day_net_revenue as first_period_value
+    from {{ ref('int_orders_aggregated_to_customers') }}
+    where purchase_days > 0
+),
+{%- else -%}
+purchases as (
+    select * from {{ ref('int_customer_purchases') }}
+),
+
+periods as (
+    {{ cv_clv_periods('purchases', '(select observation_end from observation)') }}
+),
+{%- endif %}
+
 summary as (
-    {{ cv_clv_summary('purchases', '(select observation_end from observation)') }}
+    {{ cv_clv_summary_from_periods(
+        'periods', '(select observation_end from observation)'
+    ) }}
 ),
 
 final as (

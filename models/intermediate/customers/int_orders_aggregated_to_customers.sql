@@ -9,6 +9,10 @@
     Orders rolled up to customers. A customer with only returns (say, a
     cancellation of an order placed before the data starts) has zero orders
     and null first/last order times.
+    The purchase-day columns are the CLV summary over all of the data
+    (lifetimes' periods are days for day and week units): days with a sale,
+    the first and last, the sales' net revenue and that of the first day,
+    so that int_customer_clv_inputs need not rescan the orders.
     Incremental: only customers with an order (re)computed in
     int_orders_aggregated since this table was last updated are recomputed,
     from all of their orders, and replace their rows; so the table equals a
@@ -58,6 +62,27 @@ home_stores as (
     where store_rank = 1
 ),
 
+purchase_days as (
+    select
+        customer_id,
+        cast(ordered_at_local as date) as purchase_date,
+        sum(net_revenue) as purchase_day_value
+    from orders
+    where is_sale
+    group by customer_id, cast(ordered_at_local as date)
+),
+
+customer_purchase_days as (
+    select
+        customer_id,
+        count(*) as purchase_days,
+        sum(purchase_day_value) as purchases_net_revenue,
+        {{ cv_arg_min('purchase_day_value', 'purchase_date') }}
+            as first_purchase_day_net_revenue
+    from purchase_days
+    group by customer_id
+),
+
 customer_totals as (
     select
         customer_id,
@@ -92,11 +117,22 @@ final as (
         customer_totals.returns_amount,
         customer_totals.net_revenue,
         home_stores.home_store_id,
+        cast(
+            coalesce(customer_purchase_days.purchase_days, 0) as bigint
+        ) as purchase_days,
+        cast(customer_totals.first_ordered_at_local as date)
+            as first_purchase_date,
+        cast(customer_totals.last_ordered_at_local as date)
+            as last_purchase_date,
+        customer_purchase_days.purchases_net_revenue,
+        customer_purchase_days.first_purchase_day_net_revenue,
         {{ cv_run_started_at() }}
             as updated_at
     from customer_totals
     left join home_stores
         on customer_totals.customer_id = home_stores.customer_id
+    left join customer_purchase_days
+        on customer_totals.customer_id = customer_purchase_days.customer_id
 )
 
 select * from final

@@ -34,33 +34,62 @@ customers as (
     from inputs
 ),
 
-scored as (
+triples as (
+    {#- Customers with the same (frequency, recency, T) have the same
+        forecast: score each triple once (about half as many rows). -#}
+    select distinct
+        frequency,
+        recency,
+        "T"
+    from customers
+),
+
+forecasts as (
+    {#- p_alive, expected purchases at both horizons and the discounted
+        purchases (CLV per unit of spend) from one monthly grid. -#}
     select
-        customers.customer_id,
-        customers.frequency,
-        customers.recency,
-        customers."T",
-        customers.observed_monetary_value as monetary_value,
-        customers.historic_value,
-        {{ cv_clv_call('p_alive') }} as p_alive,
+        triples.frequency,
+        triples.recency,
+        triples."T",
         {{ cv_clv_call(
-            'expected_purchases', [short ~ ' * ' ~ per_month]
-        ) }} as expected_purchases_short,
-        {{ cv_clv_call(
-            'expected_purchases', [long ~ ' * ' ~ per_month]
-        ) }} as expected_purchases_long,
+            'forecast', [short, long, rate, per_month], customers='triples'
+        ) }} as forecast
+    from triples
+    cross join params
+),
+
+spends as (
+    select
+        customers.*,
         cv_gamma_gamma_expected_spend(
             params.gg_p, params.gg_q, params.gg_v,
             customers.frequency, customers.monetary_value
-        ) as expected_average_order_value,
-        {{ cv_clv_call(
-            'clv', [short, rate, per_month], with_spend=true
-        ) }} as clv_short,
-        {{ cv_clv_call(
-            'clv', [long, rate, per_month], with_spend=true
-        ) }} as clv_long
+        ) as expected_average_order_value
     from customers
     cross join params
+),
+
+scored as (
+    select
+        spends.customer_id,
+        spends.frequency,
+        spends.recency,
+        spends."T",
+        spends.observed_monetary_value as monetary_value,
+        spends.historic_value,
+        forecasts.forecast.p_alive as p_alive,
+        forecasts.forecast.expected_purchases_short as expected_purchases_short,
+        forecasts.forecast.expected_purchases_long as expected_purchases_long,
+        spends.expected_average_order_value,
+        spends.expected_average_order_value
+            * forecasts.forecast.discounted_purchases_short as clv_short,
+        spends.expected_average_order_value
+            * forecasts.forecast.discounted_purchases_long as clv_long
+    from spends
+    inner join forecasts
+        on spends.frequency is not distinct from forecasts.frequency
+        and spends.recency is not distinct from forecasts.recency
+        and spends."T" is not distinct from forecasts."T"
 ),
 
 final as (

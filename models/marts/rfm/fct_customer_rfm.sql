@@ -1,5 +1,29 @@
+{#-
+    Customers' RFM as of as_of_date. When as_of_date is the day after the
+    data (the default), every order counts and the per-customer totals come
+    from the incremental int_orders_aggregated_to_customers; with an
+    as_of_date var they are summed from the orders up to that date.
+-#}
+-- depends_on: {{ ref('int_orders_aggregated_to_customers') }}
 with
 
+as_of as (
+    select {{ cv_as_of_date(ref('int_orders_aggregated')) }} as as_of_date
+),
+
+{% if cv_as_of_date_is_after_data() -%}
+customers as (
+    select
+        totals.customer_id,
+        as_of.as_of_date,
+        cast(totals.last_ordered_at_local as date) as last_order_date,
+        totals.orders as frequency,
+        totals.gross_revenue,
+        totals.net_revenue
+    from {{ ref('int_orders_aggregated_to_customers') }} as totals
+    cross join as_of
+),
+{%- else -%}
 orders as (
     select
         customer_id,
@@ -8,10 +32,6 @@ orders as (
         gross_revenue,
         net_revenue
     from {{ ref('int_orders_aggregated') }}
-),
-
-as_of as (
-    select {{ cv_as_of_date(ref('int_orders_aggregated')) }} as as_of_date
 ),
 
 customers as (
@@ -28,6 +48,7 @@ customers as (
     where orders.order_date <= as_of.as_of_date
     group by orders.customer_id, as_of.as_of_date
 ),
+{%- endif %}
 
 features as (
     select

@@ -19,15 +19,11 @@
     {%- set partition = 'partition by ' ~ partition_by if partition_by
         else '' -%}
     {%- if rule == 'equal_values' -%}
-        cast(1 + floor(
-            {{ bins }} * (
-                rank() over (
-                    {{ partition }}
-                    order by {{ value }} {{ 'asc' if higher_is_better
-                        else 'desc' }}
-                ) - 1
-            ) / cast(count(*) over ({{ partition }}) as double)
-        ) as integer)
+        {{ cv_rfm_score_from_worse(
+            'rank() over (' ~ partition ~ ' order by ' ~ value
+            ~ (' asc' if higher_is_better else ' desc') ~ ') - 1',
+            'count(*) over (' ~ partition ~ ')'
+        ) }}
     {%- elif rule == 'rank_first' -%}
         {%- set ascending_score -%}
             greatest(1, cast(ceil(
@@ -52,4 +48,16 @@
             ~ "': use equal_values or rank_first."
         ) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    equal_values score from the number of customers with a worse value
+    (`worse`, null for none) among `customers`: 1 + floor(bins * worse / n).
+-#}
+{% macro cv_rfm_score_from_worse(worse, customers) -%}
+    {%- set bins = var('rfm_bins') | int -%}
+    cast(1 + floor(
+        {{ bins }} * coalesce({{ worse }}, 0)
+        / cast({{ customers }} as double)
+    ) as integer)
 {%- endmacro %}

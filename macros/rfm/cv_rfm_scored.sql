@@ -11,8 +11,79 @@
             "rfm_bins must be between 2 and 9, got " ~ bins ~ "."
         ) }}
     {%- endif -%}
+    {%- set measures = [
+        ('r', 'recency_days', false),
+        ('f', 'frequency', true),
+        ('m', 'monetary', true),
+    ] -%}
     with
+    {% if var('rfm_tie_rule') == 'equal_values' %}
+    {#- Equal values share a score that depends only on how many customers
+        have a worse value: count customers per distinct value (a few
+        thousand recency and frequency values; monetary values repeat too)
+        and accumulate over the distinct values, instead of ranking every
+        customer with a window. Same scores as cv_rfm_score. -#}
+    sizes as (
+        select
+            {{ partition_by ~ ',' if partition_by }}
+            count(*) as customers
+        from {{ features }}
+        {{ 'group by ' ~ partition_by if partition_by }}
+    ),
+    {%- for prefix, value, higher_is_better in measures %}
 
+    {{ prefix }}_values as (
+        select
+            {{ partition_by ~ ',' if partition_by }}
+            {{ value }} as value,
+            count(*) as customers
+        from {{ features }}
+        group by {{ partition_by ~ ',' if partition_by }} {{ value }}
+    ),
+
+    {{ prefix }}_value_scores as (
+        select
+            {%- if partition_by %}
+            {{ prefix }}_values.{{ partition_by }},
+            {%- endif %}
+            {{ prefix }}_values.value,
+            {{ cv_rfm_score_from_worse(
+                'sum(' ~ prefix ~ '_values.customers) over ('
+                ~ ('partition by ' ~ prefix ~ '_values.' ~ partition_by
+                    if partition_by else '')
+                ~ ' order by ' ~ prefix ~ '_values.value '
+                ~ ('asc' if higher_is_better else 'desc')
+                ~ ' rows between unbounded preceding and 1 preceding)',
+                'sizes.customers'
+            ) }} as score
+        from {{ prefix }}_values
+        {%- if partition_by %}
+        inner join sizes
+            on {{ prefix }}_values.{{ partition_by }} = sizes.{{ partition_by }}
+        {%- else %}
+        cross join sizes
+        {%- endif %}
+    ),
+    {%- endfor %}
+
+    scores as (
+        select
+            features.*,
+            r_value_scores.score as r_score,
+            f_value_scores.score as f_score,
+            m_value_scores.score as m_score
+        from {{ features }} as features
+        {%- for prefix, value, higher_is_better in measures %}
+        inner join {{ prefix }}_value_scores
+            on features.{{ value }}
+                is not distinct from {{ prefix }}_value_scores.value
+            {%- if partition_by %}
+            and features.{{ partition_by }}
+                = {{ prefix }}_value_scores.{{ partition_by }}
+            {%- endif %}
+        {%- endfor %}
+    ),
+    {% else %}
     scores as (
         select
             *,
@@ -22,6 +93,7 @@
             {{ cv_rfm_score('monetary', true, partition_by) }} as m_score
         from {{ features }}
     ),
+    {% endif %}
 
     combined as (
         select

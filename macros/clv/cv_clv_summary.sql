@@ -21,6 +21,27 @@
     last_period, total_value and first_period_value (exact sums).
 -#}
 {% macro cv_clv_periods(purchases, end_date) -%}
+    {%- set periods -%}
+        (
+            select
+                customer_id,
+                {{ cv_clv_period('purchase_date') }} as period_start,
+                sum(purchase_value) as period_value
+            from {{ purchases }}
+            where {{ cv_clv_period('purchase_date') }}
+                <= {{ cv_clv_period(end_date) }}
+            group by customer_id, {{ cv_clv_period('purchase_date') }}
+        ) as purchase_periods
+    {%- endset -%}
+    {{ cv_clv_customer_periods(periods) }}
+{%- endmacro %}
+
+{#-
+    The columns of cv_clv_periods per customer of `periods`, a relation
+    with one row per customer and purchase period (customer_id,
+    period_start, period_value).
+-#}
+{% macro cv_clv_customer_periods(periods) -%}
     select
         customer_id,
         count(*) as periods,
@@ -28,16 +49,7 @@
         max(period_start) as last_period,
         sum(period_value) as total_value,
         {{ cv_arg_min('period_value', 'period_start') }} as first_period_value
-    from (
-        select
-            customer_id,
-            {{ cv_clv_period('purchase_date') }} as period_start,
-            sum(purchase_value) as period_value
-        from {{ purchases }}
-        where {{ cv_clv_period('purchase_date') }}
-            <= {{ cv_clv_period(end_date) }}
-        group by customer_id, {{ cv_clv_period('purchase_date') }}
-    ) as periods
+    from {{ periods }}
     group by customer_id
 {%- endmacro %}
 

@@ -20,33 +20,47 @@ dates as (
             as observation_end
 ),
 
-calibration_purchases as (
-    select purchases.*
+periods as (
+    {#- One pass over the purchases: each customer's purchase periods,
+        split at the calibration end (a month that the calibration end cuts
+        gives a calibration and a holdout period, as summing the two sides
+        separately does). -#}
+    select
+        purchases.customer_id,
+        {{ cv_clv_period('purchases.purchase_date') }} as period_start,
+        purchases.purchase_date > dates.calibration_end as is_holdout,
+        sum(purchases.purchase_value) as period_value
     from purchases
     cross join dates
     where purchases.purchase_date <= dates.calibration_end
+        or {{ cv_clv_period('purchases.purchase_date') }}
+        <= {{ cv_clv_period('dates.observation_end') }}
+    group by
+        purchases.customer_id,
+        {{ cv_clv_period('purchases.purchase_date') }},
+        purchases.purchase_date > dates.calibration_end
+),
+
+calibration_periods as (
+    {{ cv_clv_customer_periods(
+        '(select * from periods where not is_holdout) as calibration_periods'
+    ) }}
 ),
 
 calibration as (
-    {{ cv_clv_summary(
-        'calibration_purchases', '(select calibration_end from dates)'
+    {{ cv_clv_summary_from_periods(
+        'calibration_periods', '(select calibration_end from dates)'
     ) }}
 ),
 
 holdout as (
     select
-        purchases.customer_id,
-        count(distinct {{ cv_clv_period('purchases.purchase_date') }})
-            as frequency_holdout,
-        sum(purchases.purchase_value)
-        / count(distinct {{ cv_clv_period('purchases.purchase_date') }})
-            as monetary_value_holdout
-    from purchases
-    cross join dates
-    where purchases.purchase_date > dates.calibration_end
-        and {{ cv_clv_period('purchases.purchase_date') }}
-        <= {{ cv_clv_period('dates.observation_end') }}
-    group by purchases.customer_id
+        customer_id,
+        count(*) as frequency_holdout,
+        sum(period_value) / count(*) as monetary_value_holdout
+    from periods
+    where is_holdout
+    group by customer_id
 ),
 
 final as (

@@ -505,3 +505,24 @@ def test_parse_features_accepts_lists_and_rendered_vars(value):
     from python_udfs.clustering import parse_features
 
     assert parse_features(value) == ["recency_days", "monetary"]
+
+
+@pytest.mark.parametrize(
+    ("n", "d", "k"), [(1_000, 3, 5), (150_000, 3, 8), (5_000, 1, 3)]
+)
+def test_assign_equals_the_row_wise_formula_with_ties(n: int, d: int, k: int) -> None:
+    """The column-at-a-time nearest-centre search gives the labels and
+    squared distances of the plain row-wise formula bit for bit, first
+    centre on ties (rounded data and a repeated centre make many)."""
+    from python_udfs.clustering import _assign, _Fit
+
+    rng = np.random.default_rng(n)
+    X = np.round(rng.normal(size=(n, d)), 1)
+    centers = np.round(rng.normal(size=(k, d)), 1)
+    centers[1] = centers[0]
+    d2 = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    expected_labels = d2.argmin(axis=1)
+    labels, sq_dist = _assign(X, _Fit(centers=centers))
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_array_equal(sq_dist, d2[np.arange(n), expected_labels])
+    assert not (labels == 1).any()  # the repeated centre never wins a tie

@@ -33,8 +33,9 @@
     {%- do raw_columns.append(adapter.quote('raw__' ~ column)) -%}
 {%- endfor -%}
 {#- Parquet is read again by each part of the query that needs the rows
-    (cheap, in parallel, and nothing held in memory); CSV text is parsed
-    once and kept. -#}
+    (cheap, in parallel, and nothing held in memory; DuckDB would otherwise
+    materialize the file's rows, since three parts read them through
+    `fingerprinted`); CSV text is parsed once and kept. -#}
 {%- set inline_input = cv_not_materialized() if cv_input_is_parquet() else '' -%}
 {%- set duplicate_key = [
     'row_fingerprint', 'order_id', 'customer_id', 'ordered_at', 'product_id',
@@ -87,7 +88,7 @@
 
 with
 
-source_rows as (
+source_rows as {{ inline_input }} (
     {%- if is_incremental() %}
     select * from {{ cv_input_rows(
         files=cv_input_new_files(),

@@ -51,6 +51,23 @@ def _params(fitter: object, keys: tuple[str, ...]) -> dict[str, float]:
     return {k: float(fitter.params_[k]) for k in keys}
 
 
+def _register_customers(
+    con: duckdb.DuckDBPyConnection,
+    cdnow: pd.DataFrame,
+    fitted: dict,
+    model: str,
+    names: tuple[str, ...],
+) -> tuple[dict[str, float], dict[str, float], pd.DataFrame]:
+    """Register CDNOW as `customers_view`; return the params and the rows."""
+    customers = cdnow.sort_values("customer_id").reset_index(drop=True)
+    con.register("customers_view", customers)
+    return (
+        _params(fitted[model], names),
+        _params(fitted["gamma_gamma"], GG_KEYS),
+        customers,
+    )
+
+
 def _registered(connection: duckdb.DuckDBPyConnection) -> set[str]:
     rows = connection.execute(
         "select distinct function_name from duckdb_functions() "
@@ -389,10 +406,9 @@ def test_arrow_wrapper_masks_nulls_itself() -> None:
 def test_clv_udfs_of_other_models_equal_numpy(
     con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, fitted: dict, model, names
 ) -> None:
-    params = _params(fitted[model], names)
-    spend_params = _params(fitted["gamma_gamma"], GG_KEYS)
-    customers = cdnow.sort_values("customer_id").reset_index(drop=True)
-    con.register("customers_view", customers)
+    params, spend_params, customers = _register_customers(
+        con, cdnow, fitted, model, names
+    )
     args = ", ".join(str(params[k]) for k in names)
     gg = ", ".join(str(spend_params[k]) for k in GG_KEYS)
     got = (
@@ -434,10 +450,9 @@ def test_forecast_udf_equals_the_separate_functions(
     """One cv_<model>_forecast call gives P(alive), both horizons' expected
     purchases and (times the expected spend) both horizons' CLV, as the
     single-purpose UDFs do."""
-    params = _params(fitted[model], names)
-    spend_params = _params(fitted["gamma_gamma"], GG_KEYS)
-    customers = cdnow.sort_values("customer_id").reset_index(drop=True)
-    con.register("customers_view", customers)
+    params, spend_params, customers = _register_customers(
+        con, cdnow, fitted, model, names
+    )
     args = ", ".join(str(params[k]) for k in names)
     gg = ", ".join(str(spend_params[k]) for k in GG_KEYS)
     rfm = 'frequency, recency, "T"'

@@ -1,53 +1,42 @@
 {#-
-    Score (1..bins) of `value` among the customers of its partition.
-    `higher_is_better=false` reverses the measure (recency).
+    The two tie rules for a score (1..bins) of a measure among the
+    customers of a partition; `higher_is_better=false` reverses the measure
+    (recency). Under both rules a lone customer scores 1 on every measure.
 
     equal_values: customers with the same value get the same score, the
         score of the lowest-placed member of their tie group:
         1 + floor(bins * (rank - 1) / n), rank over the measure from worst
-        to best with ties sharing the lowest rank. A one-time buyer is never
-        split across two frequency scores.
+        to best with ties sharing the lowest rank, i.e. rank - 1 = the
+        number of customers with a worse value. A one-time buyer is never
+        split across two frequency scores. cv_rfm_scored computes it from
+        counts per distinct value (cv_rfm_score_from_worse).
     rank_first: pandas qcut(x.rank(method='first'), bins, labels=1..bins):
         rank r = row_number over (value ascending, customer_id), score =
         the smallest k with r <= 1 + (n - 1) * k / bins; for recency the
-        labels run backwards (bins + 1 - score), as in the notebooks.
-    Under both rules a lone customer scores 1 on every measure.
+        labels run backwards (bins + 1 - score), as in the notebooks. This
+        macro is its window expression.
 -#}
 {% macro cv_rfm_score(value, higher_is_better=true, partition_by=none) -%}
     {%- set bins = var('rfm_bins') | int -%}
-    {%- set rule = var('rfm_tie_rule') -%}
     {%- set partition = 'partition by ' ~ partition_by if partition_by
         else '' -%}
-    {%- if rule == 'equal_values' -%}
-        {{ cv_rfm_score_from_worse(
-            'rank() over (' ~ partition ~ ' order by ' ~ value
-            ~ (' asc' if higher_is_better else ' desc') ~ ') - 1',
-            'count(*) over (' ~ partition ~ ')'
-        ) }}
-    {%- elif rule == 'rank_first' -%}
-        {%- set ascending_score -%}
-            greatest(1, cast(ceil(
-                (row_number() over (
-                    {{ partition }} order by {{ value }}, customer_id
-                ) - 1) * {{ bins }}
-                / cast(count(*) over ({{ partition }}) - 1 as double)
-            ) as integer))
-        {%- endset -%}
-        {#- A lone customer (n = 1, no quantiles) scores 1 on every measure. -#}
-        case
-            when count(*) over ({{ partition }}) = 1 then 1
-            {%- if higher_is_better %}
-            else {{ ascending_score }}
-            {%- else %}
-            else {{ bins }} + 1 - {{ ascending_score }}
-            {%- endif %}
-        end
-    {%- else -%}
-        {{ exceptions.raise_compiler_error(
-            "Unknown rfm_tie_rule '" ~ rule
-            ~ "': use equal_values or rank_first."
-        ) }}
-    {%- endif -%}
+    {%- set ascending_score -%}
+        greatest(1, cast(ceil(
+            (row_number() over (
+                {{ partition }} order by {{ value }}, customer_id
+            ) - 1) * {{ bins }}
+            / cast(count(*) over ({{ partition }}) - 1 as double)
+        ) as integer))
+    {%- endset -%}
+    {#- A lone customer (n = 1, no quantiles) scores 1 on every measure. -#}
+    case
+        when count(*) over ({{ partition }}) = 1 then 1
+        {%- if higher_is_better %}
+        else {{ ascending_score }}
+        {%- else %}
+        else {{ bins }} + 1 - {{ ascending_score }}
+        {%- endif %}
+    end
 {%- endmacro %}
 
 {#-

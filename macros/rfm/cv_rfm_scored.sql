@@ -11,18 +11,25 @@
             "rfm_bins must be between 2 and 9, got " ~ bins ~ "."
         ) }}
     {%- endif -%}
+    {%- set rule = var('rfm_tie_rule') -%}
+    {%- if rule not in ['equal_values', 'rank_first'] -%}
+        {{ exceptions.raise_compiler_error(
+            "Unknown rfm_tie_rule '" ~ rule
+            ~ "': use equal_values or rank_first."
+        ) }}
+    {%- endif -%}
     {%- set measures = [
         ('r', 'recency_days', false),
         ('f', 'frequency', true),
         ('m', 'monetary', true),
     ] -%}
     with
-    {% if var('rfm_tie_rule') == 'equal_values' %}
+    {% if rule == 'equal_values' %}
     {#- Equal values share a score that depends only on how many customers
         have a worse value: count customers per distinct value (a few
         thousand recency and frequency values; monetary values repeat too)
         and accumulate over the distinct values, instead of ranking every
-        customer with a window. Same scores as cv_rfm_score. -#}
+        customer with a window (see cv_rfm_score for both rules). -#}
     sizes as (
         select
             {{ partition_by ~ ',' if partition_by }}
@@ -84,6 +91,7 @@
         {%- endfor %}
     ),
     {% else %}
+    {#- rank_first: window expressions (ties broken by customer_id). -#}
     scores as (
         select
             *,

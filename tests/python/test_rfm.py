@@ -87,3 +87,19 @@ def test_equal_values_default_never_splits_ties_and_summary_adds_up(run_dbt):
     assert summary["customer_share"].sum() == pytest.approx(1.0)
     assert summary["revenue_share"].sum() == pytest.approx(1.0)
     assert len(summary) == 11
+
+
+@pytest.mark.parametrize(
+    ("dbt_vars", "message"),
+    [
+        ({"rfm_tie_rule": "dense"}, "Unknown rfm_tie_rule 'dense'"),
+        ({"rfm_bins": 12}, "rfm_bins must be between 2 and 9"),
+    ],
+)
+def test_bad_rfm_vars_fail_with_the_fix(run_dbt, dbt_vars, message):
+    result = run_dbt(
+        ["compile", "--select", "fct_customer_rfm"],
+        {"input_format": "transactions", "input_path": "missing.csv", **dbt_vars},
+    )
+    assert result.returncode != 0
+    assert message in result.output

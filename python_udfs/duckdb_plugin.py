@@ -35,6 +35,12 @@ Functions (times in the model time unit, e.g. weeks):
   q, v, frequency, recency, T, monetary_value)``: lifetimes'
   ``customer_lifetime_value`` with a BG/NBD forecast and Gamma-Gamma spend
   (``periods_per_month``: 4.345 for a weekly model, 30 daily, 1 monthly).
+* ``cv_bgnbd_forecast(short_months, long_months, discount_rate,
+  periods_per_month, r, alpha, a, b, frequency, recency, T)``: a ``STRUCT``
+  of :data:`FORECAST_FIELDS` (P(alive), the expected purchases and the
+  discounted purchases at both horizons) from one monthly grid; the CLV of
+  a horizon is the expected spend times its discounted purchases. Also
+  ``cv_mbgnbd_forecast`` and ``cv_pareto_nbd_forecast``.
 
 This is the only ``python_udfs`` module importing duckdb (through dbt-duckdb)
 and pyarrow.

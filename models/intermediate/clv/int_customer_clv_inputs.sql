@@ -36,7 +36,9 @@ purchases as (
 ),
 
 periods as (
-    {{ cv_clv_periods('purchases', '(select observation_end from observation)') }}
+    {{ cv_clv_periods(
+        'purchases', '(select observation_end from observation)'
+    ) }}
 ),
 {%- endif %}
 

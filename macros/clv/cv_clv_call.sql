@@ -2,26 +2,17 @@
     A call of the DuckDB function cv_<clv_model>_<function> (registered by
     python_udfs.duckdb_plugin) with the pivoted parameters of CTE `params`
     (see cv_clv_params_pivot), `leading` arguments first and the customer's
-    frequency/recency/T (and monetary_value when `with_spend`) from
-    `customers`.
+    frequency/recency/T from `customers`.
 -#}
-{% macro cv_clv_call(function, leading=[], with_spend=false,
-    params='params', customers='customers') -%}
+{% macro cv_clv_call(function, leading=[], params='params',
+    customers='customers') -%}
     {%- set model = cv_clv_model() -%}
     {%- set arguments = leading | list -%}
     {%- for name in model.parameters -%}
         {%- do arguments.append(params ~ '.' ~ name) -%}
     {%- endfor -%}
-    {%- if with_spend -%}
-        {%- for name in ['gg_p', 'gg_q', 'gg_v'] -%}
-            {%- do arguments.append(params ~ '.' ~ name) -%}
-        {%- endfor -%}
-    {%- endif -%}
     {%- for name in ['frequency', 'recency', '"T"'] -%}
         {%- do arguments.append(customers ~ '.' ~ name) -%}
     {%- endfor -%}
-    {%- if with_spend -%}
-        {%- do arguments.append(customers ~ '.monetary_value') -%}
-    {%- endif -%}
     cv_{{ model.name }}_{{ function }}({{ arguments | join(', ') }})
 {%- endmacro %}

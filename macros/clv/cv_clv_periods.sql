@@ -1,24 +1,20 @@
 {#-
     Per-customer CLV inputs exactly as lifetimes.utils.
-    summary_data_from_transaction_data defines them, as a select over
-    `purchases` (a relation with customer_id, purchase_date, purchase_value)
-    up to `end_date` (a date expression): purchases whose period is not after
-    the end period count; purchases in one period are one purchase (values
-    summed); frequency = periods - 1; recency = first to last period; T =
-    first period to the end period; monetary_value = mean value of the
-    periods after the first (0 without repeats); historic_value = all of it.
+    summary_data_from_transaction_data defines them, in two steps.
+    cv_clv_periods: the purchases (a relation with customer_id,
+    purchase_date, purchase_value) up to an end date, as purchase periods
+    per customer: purchases whose period is not after the end period count;
+    purchases in one period are one purchase (values summed).
+    cv_clv_summary_from_periods: frequency = periods - 1; recency = first to
+    last period; T = first period to the end period; monetary_value = mean
+    value of the periods after the first (0 without repeats);
+    historic_value = all of it.
 -#}
-{% macro cv_clv_summary(purchases, end_date) -%}
-    {{ cv_clv_summary_from_periods(
-        '(' ~ cv_clv_periods(purchases, end_date) ~ ') as customer_periods',
-        end_date
-    ) }}
-{%- endmacro %}
 
 {#-
-    One row per customer of `purchases` (as in cv_clv_summary) with a
-    purchase period up to `end_date`: periods (count), first_period,
-    last_period, total_value and first_period_value (exact sums).
+    One row per customer of `purchases` with a purchase period up to
+    `end_date`: periods (count), first_period, last_period, total_value and
+    first_period_value (exact sums).
 -#}
 {% macro cv_clv_periods(purchases, end_date) -%}
     {%- set periods -%}
@@ -54,9 +50,9 @@
 {%- endmacro %}
 
 {#-
-    The CLV inputs of cv_clv_summary from `periods` (a relation with the
-    columns of cv_clv_periods). The mean repeat value is (total - first
-    period) / frequency, from exact sums.
+    The CLV inputs from `periods` (a relation with the columns of
+    cv_clv_periods). The mean repeat value is (total - first period) /
+    frequency, from exact sums.
 -#}
 {% macro cv_clv_summary_from_periods(periods, end_date) -%}
     select

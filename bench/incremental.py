@@ -35,10 +35,10 @@ from bench.data import order_lines
 from bench.monitor import run_monitored
 from bench.project import dbt_executable, dbt_invocation, parse_run_results
 from bench.report import machine_info
+from python_udfs.relations import RUN_COLUMNS, table_names
 
 REPO = Path(__file__).resolve().parents[1]
 # Columns that record when a run happened, not what it computed.
-RUN_COLUMNS = ("computed_at", "updated_at", "fitted_at", "source_file")
 
 
 def split_last_day(source: Path, directory: Path) -> tuple[Path, Path, str]:
@@ -74,14 +74,7 @@ def mart_checksums(warehouse: Path) -> dict[str, tuple[int, Any]]:
 
     out = {}
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        names = [
-            r[0]
-            for r in conn.execute(
-                "select table_name from information_schema.tables "
-                "where table_name similar to '(fct|dim)_.*' order by 1"
-            ).fetchall()
-        ]
-        for name in names:
+        for name in table_names(conn, ("fct", "dim")):
             columns = [
                 (column, data_type)
                 for column, data_type in conn.execute(

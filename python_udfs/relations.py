@@ -13,7 +13,12 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-__all__ = ["load_columns"]
+__all__ = ["RUN_COLUMNS", "load_columns", "table_names"]
+
+#: Columns that record the run that computed a row (its timestamps, the
+#: input file it came from), not what the row says: left out when two
+#: builds of the same data are compared.
+RUN_COLUMNS = ("computed_at", "updated_at", "fitted_at", "source_file")
 
 
 def _quote(name: str) -> str:
@@ -42,3 +47,18 @@ def load_columns(
     if order:
         selected = selected.order(", ".join(_quote(c) for c in order))
     return selected.df()
+
+
+def table_names(conn: duckdb.DuckDBPyConnection, prefixes: Sequence[str]) -> list[str]:
+    """Names of the warehouse's tables in the layers ``prefixes``, sorted.
+
+    A layer is a name prefix before ``_`` (``fct``, ``dim``, ``int``,
+    ``base``), as the project names its models.
+    """
+    pattern = "(" + "|".join(prefixes) + ")_.*"
+    rows = conn.execute(
+        "select table_name from information_schema.tables "
+        "where table_name similar to ? order by 1",
+        [pattern],
+    ).fetchall()
+    return [row[0] for row in rows]

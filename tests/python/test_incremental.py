@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from conftest import make_dbt_runner
 
+from python_udfs.relations import RUN_COLUMNS, table_names
+
 BUILD = ["build", "--exclude", "test_type:unit"]
 
 
@@ -47,22 +49,12 @@ def _split_history_and_last_day(source, history_dir, day_file):
 
 def _tables(warehouse) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        names = [
-            row[0]
-            for row in conn.execute(
-                "select table_name from information_schema.tables "
-                "where table_name similar to '(fct|dim|int|base)_.*' order by 1"
-            ).fetchall()
-        ]
+        names = table_names(conn, ("fct", "dim", "int", "base"))
         tables = {}
         # int_run_metadata records the run itself (input path, start time).
         for name in [n for n in names if n != "int_run_metadata"]:
             df = conn.execute(f"select * from {name}").df()
-            columns = [
-                c
-                for c in df.columns
-                if c not in ("fitted_at", "source_file", "computed_at", "updated_at")
-            ]
+            columns = [c for c in df.columns if c not in RUN_COLUMNS]
             tables[name] = df[columns].sort_values(columns, ignore_index=True)
         return tables
 

@@ -36,3 +36,13 @@ def test_sorts_by_several_columns_and_skips_missing_ones(relation):
 def test_no_known_column_is_an_error(relation):
     with pytest.raises(ValueError, match="none of the columns"):
         load_columns(relation, ["nope"])
+
+
+def test_table_names_lists_the_layers_sorted() -> None:
+    from python_udfs.relations import table_names
+
+    conn = duckdb.connect()
+    for name in ("fct_b", "dim_a", "int_c", "fct_a", "stg_d", "fctx_e"):
+        conn.execute(f"create table {name} (x integer)")
+    assert table_names(conn, ("fct", "dim")) == ["dim_a", "fct_a", "fct_b"]
+    assert table_names(conn, ("int",)) == ["int_c"]

@@ -8,7 +8,9 @@
 {#-
     One row per customer and month in which the customer placed at least one
     order (sale) or returned something, with the customer's first-purchase
-    month (cohort). Drives new/returning/retained counts and cohorts.
+    month (cohort) and the month's amounts. Drives new/returning/retained
+    counts, cohorts, RFM transitions and the monthly revenue mart (which so
+    sums a row per customer and month instead of every order).
     Incremental: only customers with an order (re)computed in
     int_orders_aggregated since this table was last updated are recomputed,
     from all of their orders, and replace their rows; so the table equals a
@@ -46,7 +48,9 @@ customer_months as (
         sum(case when is_sale then 1 else 0 end) as orders,
         max(case when is_sale then cast(ordered_at_local as date) end)
             as last_order_date,
+        sum(units) as units,
         sum(gross_revenue) as gross_revenue,
+        sum(returns_amount) as returns_amount,
         sum(net_revenue) as net_revenue
     from orders
     group by customer_id, order_month
@@ -62,7 +66,9 @@ final as (
             as is_new,
         cast(customer_months.orders as bigint) as orders,
         customer_months.last_order_date,
+        cast(customer_months.units as bigint) as units,
         customer_months.gross_revenue,
+        customer_months.returns_amount,
         customer_months.net_revenue,
         {{ cv_run_started_at() }}
             as updated_at

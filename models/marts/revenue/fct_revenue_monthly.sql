@@ -1,22 +1,28 @@
+{#-
+    Summed from one row per customer and month (int_customers_active_monthly)
+    rather than from every order: the same exact decimal sums, and a month's
+    active customers are its rows with a sale, so no count(distinct) over
+    the orders is needed.
+-#}
 with
 
-orders as (
+customer_months as (
     select
         order_month,
-        customer_id,
-        is_sale,
+        is_active,
+        orders,
         units,
         gross_revenue,
         returns_amount,
         net_revenue
-    from {{ ref('int_orders_aggregated') }}
+    from {{ ref('int_customers_active_monthly') }}
 ),
 
 bounds as (
     select
         min(order_month) as first_month,
         max(order_month) as last_month
-    from orders
+    from customer_months
 ),
 
 months as (
@@ -29,11 +35,10 @@ monthly as (
         sum(gross_revenue) as gross_revenue,
         sum(returns_amount) as returns_amount,
         sum(net_revenue) as net_revenue,
-        sum(case when is_sale then 1 else 0 end) as orders,
+        sum(orders) as orders,
         sum(units) as units,
-        count(distinct case when is_sale then customer_id end)
-            as active_customers
-    from orders
+        sum(case when is_active then 1 else 0 end) as active_customers
+    from customer_months
     group by order_month
 ),
 

@@ -3,9 +3,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import AgglomerativeClustering
+from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from python_udfs import clustering
 from python_udfs.clustering import (
@@ -187,10 +187,44 @@ def test_select_k_on_prepared_features():
     assert diag.loc[diag["chosen"], "k"].tolist() == [4]
 
 
+@pytest.mark.parametrize("working_memory_mb", [8, 0.05])
+def test_silhouettes_equal_scikit_learn(monkeypatch, working_memory_mb):
+    """One pass over the distances scores every labelling as
+    silhouette_score does, with several chunks too (0.05 MB is ~16 rows of
+    400), including a singleton cluster and duplicate points."""
+    monkeypatch.setattr(clustering, "_WORKING_MEMORY_MB", working_memory_mb)
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(400, 3))
+    X[10:20] = X[5]  # exact duplicates: distance 0 within and across clusters
+    label_sets = [rng.integers(0, k, size=len(X)) for k in (2, 3, 5, 8)]
+    label_sets.append(
+        KMeans(n_clusters=4, n_init=1, random_state=0).fit_predict(X) + 10
+    )
+    singleton = label_sets[1].copy()
+    singleton[7] = 99  # a cluster of one point scores 0 for that point
+    label_sets.append(singleton)
+    got = clustering._silhouettes(X, label_sets)
+    want = [silhouette_score(X, labels) for labels in label_sets]
+    assert len(got) == len(want)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_quality_is_nan_for_one_cluster_or_all_singletons():
+    X = np.random.default_rng(3).normal(size=(20, 3))
+    one, each, two = np.zeros(20), np.arange(20), np.arange(20) % 2
+    quality = clustering._quality(X, [one, two, each])
+    assert np.isnan(quality[0]).all() and np.isnan(quality[2]).all()
+    assert quality[1][0] == pytest.approx(silhouette_score(X, two), abs=1e-12)
+
+
 def test_select_k_ties_go_to_smaller_k(monkeypatch):
     df, _ = make_rfm_blobs(300, seed=5)
     X, _, _ = prepare_features(df)
-    monkeypatch.setattr(clustering, "_quality", lambda X, labels: (0.5, 1.0, 1.0))
+    monkeypatch.setattr(
+        clustering,
+        "_quality",
+        lambda X, label_sets: [(0.5, 1.0, 1.0)] * len(label_sets),
+    )
     diag = select_k(X, k_range=range(3, 7))
     assert diag.loc[diag["chosen"], "k"].tolist() == [3]
 

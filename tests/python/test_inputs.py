@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pytest
 from conftest import (
     EVENTS_SAMPLE,
@@ -291,3 +292,33 @@ def test_duckdb_memory_limit_and_temp_dir_are_set_once_per_database(
     assert result.returncode == 0, result.output
     assert "953.6 MiB" in result.output
     assert "duckdb_tmp" in result.output  # the runner's CV_DUCKDB_TEMP_DIR
+
+
+def test_unique_by_sort_test_reports_each_repeated_row_number(run_dbt):
+    """cv_unique_by_sort (the unique test of source_row_number) passes on a
+    clean load and fails with each repeated number and its count."""
+    dbt_vars = {
+        "input_format": "transactions",
+        "input_path": str(INPUTS / "every_reject_reason.csv"),
+        "max_rejected_share": 1,
+    }
+    assert _build_staging(run_dbt, **dbt_vars).returncode == 0
+    select = ["--select", "test_name:cv_unique_by_sort", "--store-failures"]
+    clean = run_dbt(["test", *select], dbt_vars)
+    assert clean.returncode == 0, clean.output
+    assert "PASS cv_unique_by_sort_base_input__rows_source_row_number" in clean.output
+
+    with duckdb.connect(str(clean.warehouse)) as conn:
+        conn.execute(
+            "insert into base_input__rows select * from base_input__rows "
+            "where source_row_number in (3, 7) union all "
+            "select * from base_input__rows where source_row_number = 7"
+        )
+    broken = run_dbt(["test", *select], dbt_vars)
+    assert broken.returncode != 0
+    assert "Got 2 results" in broken.output, broken.output
+    failures = broken.query(
+        "select value, occurrences from main_dbt_test__audit."
+        "cv_unique_by_sort_base_input__rows_source_row_number order by value"
+    )
+    assert failures == [(3, 2), (7, 3)]

@@ -56,6 +56,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import duckdb
@@ -63,7 +64,19 @@ import numpy as np
 import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from python_udfs import clv
+
+def _clv_module() -> ModuleType:
+    """:mod:`python_udfs.clv`, imported when a UDF first runs.
+
+    Not at module import: dbt opens the warehouse, and so loads this plugin,
+    before any model runs, and the scoring module's scipy and pandas took
+    about 0.5 s of every run's startup. An ``import`` statement is
+    thread-safe (the import lock), and once loaded this is a dict lookup.
+    """
+    from python_udfs import clv
+
+    return clv
+
 
 __all__ = ["FORECAST_FIELDS", "UDFS", "Plugin", "UdfSpec", "register_udfs"]
 
@@ -149,7 +162,9 @@ def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., Floa
         T: FloatArray,
         monetary_value: FloatArray,
     ) -> FloatArray:
-        spend = clv.gamma_gamma_expected_spend(frequency, monetary_value, p, q, v)
+        spend = _clv_module().gamma_gamma_expected_spend(
+            frequency, monetary_value, p, q, v
+        )
         out = np.full(frequency.shape, np.nan)
         for (n_months, factor), rows in _grid_groups(months, periods_per_month):
             if not _valid_grid([n_months], factor):
@@ -157,7 +172,7 @@ def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., Floa
             params = dict(
                 zip(names, (p1[rows], p2[rows], p3[rows], p4[rows]), strict=True)
             )
-            out[rows] = clv.discounted_clv(
+            out[rows] = _clv_module().discounted_clv(
                 model,
                 params,
                 frequency[rows],
@@ -217,7 +232,7 @@ def _forecast_for(
             params = dict(
                 zip(names, (p1[rows], p2[rows], p3[rows], p4[rows]), strict=True)
             )
-            forecast = clv.forecast_horizons(
+            forecast = _clv_module().forecast_horizons(
                 model,
                 params,
                 frequency[rows],
@@ -245,41 +260,49 @@ _RFM = ("frequency", "recency", "T")
 UDFS: dict[str, UdfSpec] = {
     "cv_bgnbd_p_alive": UdfSpec(
         ("r", "alpha", "a", "b", *_RFM),
-        lambda r, alpha, a, b, x, tx, T: clv.bgnbd_p_alive(x, tx, T, r, alpha, a, b),
+        lambda r, alpha, a, b, x, tx, T: _clv_module().bgnbd_p_alive(
+            x, tx, T, r, alpha, a, b
+        ),
     ),
     "cv_bgnbd_expected_purchases": UdfSpec(
         ("t", "r", "alpha", "a", "b", *_RFM),
-        lambda t, r, alpha, a, b, x, tx, T: clv.bgnbd_conditional_expected_purchases(
-            t, x, tx, T, r, alpha, a, b
+        lambda t, r, alpha, a, b, x, tx, T: (
+            _clv_module().bgnbd_conditional_expected_purchases(
+                t, x, tx, T, r, alpha, a, b
+            )
         ),
     ),
     "cv_mbgnbd_p_alive": UdfSpec(
         ("r", "alpha", "a", "b", *_RFM),
-        lambda r, alpha, a, b, x, tx, T: clv.mbgnbd_p_alive(x, tx, T, r, alpha, a, b),
+        lambda r, alpha, a, b, x, tx, T: _clv_module().mbgnbd_p_alive(
+            x, tx, T, r, alpha, a, b
+        ),
     ),
     "cv_mbgnbd_expected_purchases": UdfSpec(
         ("t", "r", "alpha", "a", "b", *_RFM),
-        lambda t, r, alpha, a, b, x, tx, T: clv.mbgnbd_conditional_expected_purchases(
-            t, x, tx, T, r, alpha, a, b
+        lambda t, r, alpha, a, b, x, tx, T: (
+            _clv_module().mbgnbd_conditional_expected_purchases(
+                t, x, tx, T, r, alpha, a, b
+            )
         ),
     ),
     "cv_pareto_nbd_p_alive": UdfSpec(
         ("r", "alpha", "s", "beta", *_RFM),
-        lambda r, alpha, s, beta, x, tx, T: clv.pareto_nbd_p_alive(
+        lambda r, alpha, s, beta, x, tx, T: _clv_module().pareto_nbd_p_alive(
             x, tx, T, r, alpha, s, beta
         ),
     ),
     "cv_pareto_nbd_expected_purchases": UdfSpec(
         ("t", "r", "alpha", "s", "beta", *_RFM),
         lambda t, r, alpha, s, beta, x, tx, T: (
-            clv.pareto_nbd_conditional_expected_purchases(
+            _clv_module().pareto_nbd_conditional_expected_purchases(
                 t, x, tx, T, r, alpha, s, beta
             )
         ),
     ),
     "cv_gamma_gamma_expected_spend": UdfSpec(
         ("p", "q", "v", "frequency", "monetary_value"),
-        lambda p, q, v, x, m: clv.gamma_gamma_expected_spend(x, m, p, q, v),
+        lambda p, q, v, x, m: _clv_module().gamma_gamma_expected_spend(x, m, p, q, v),
     ),
 }
 _CLV_ARGS = ("months", "discount_rate", "periods_per_month")

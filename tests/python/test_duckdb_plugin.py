@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import duckdb
@@ -524,3 +526,28 @@ def test_forecast_udf_scores_each_grid_of_horizons(
             float(forecast.discounted_purchases[0]), rel=1e-15
         )
     assert all(np.isnan(v) for v in got[3][0].values())
+
+
+def test_plugin_loads_the_scoring_module_only_when_a_udf_runs():
+    """Opening the warehouse (loading the plugin) does not import scipy; the
+    first UDF call imports python_udfs.clv and scores as usual."""
+    script = """
+import sys
+import duckdb
+from python_udfs.duckdb_plugin import register_udfs
+conn = duckdb.connect()
+register_udfs(conn)
+print("scipy" in sys.modules, "python_udfs.clv" in sys.modules)
+value = conn.execute(
+    "select cv_gamma_gamma_expected_spend(6.25, 3.74, 15.44, 2, 30.0)"
+).fetchall()[0][0]
+print("python_udfs.clv" in sys.modules, round(value, 6))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    spend = clv.gamma_gamma_expected_spend(2, 30.0, 6.25, 3.74, 15.44)
+    assert done.stdout.split("\n")[:2] == [
+        "False False",
+        f"True {round(float(spend), 6)}",
+    ]

@@ -31,16 +31,6 @@ orders as (
     {%- endif %}
 ),
 
-customers as (
-    select
-        customer_id,
-        first_order_month
-    from {{ ref('int_orders_aggregated_to_customers') }}
-    {%- if is_incremental() %}
-    where customer_id in (select customer_id from touched_customers)
-    {%- endif %}
-),
-
 customer_months as (
     select
         customer_id,
@@ -56,13 +46,24 @@ customer_months as (
     group by customer_id, order_month
 ),
 
+first_months as (
+    {#- The cohort: the month of the first sale (first_order_month of
+        int_orders_aggregated_to_customers), computed here so that this
+        model need not wait for that one. -#}
+    select
+        customer_id,
+        min(case when orders > 0 then order_month end) as first_order_month
+    from customer_months
+    group by customer_id
+),
+
 final as (
     select
         customer_months.customer_id,
         customer_months.order_month,
-        customers.first_order_month,
+        first_months.first_order_month,
         customer_months.orders > 0 as is_active,
-        customer_months.order_month = customers.first_order_month
+        customer_months.order_month = first_months.first_order_month
             as is_new,
         cast(customer_months.orders as bigint) as orders,
         customer_months.last_order_date,
@@ -73,8 +74,8 @@ final as (
         {{ cv_run_started_at() }}
             as updated_at
     from customer_months
-    inner join customers
-        on customer_months.customer_id = customers.customer_id
+    inner join first_months
+        on customer_months.customer_id = first_months.customer_id
 )
 
 select * from final

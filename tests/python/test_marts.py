@@ -9,11 +9,14 @@ import pytest
 import yaml
 from conftest import (
     EVENTS_SAMPLE,
+    FIXTURES,
     ONLINE_RETAIL,
     PROJECT_DIR,
     make_dbt_runner,
     require,
 )
+
+FIXTURE_INPUTS = FIXTURES / "inputs"
 
 # Distinct customers per month after the usual cleaning, as published for the
 # UCI Online Retail data (see shared/data/online_retail/SOURCE.md).
@@ -187,3 +190,34 @@ def test_not_null_constraints_are_enforced_by_the_warehouse(online_retail_build)
             enforced.setdefault(table, set()).add(column)
     for model, columns in declared.items():
         assert columns <= enforced.get(model, set()), model
+
+
+def test_revenue_marts_reconcile_test_names_the_mart_that_does_not(run_dbt):
+    """assert_revenue_marts_reconcile passes on a build and fails, naming
+    the mart, when one mart's net revenue drifts from the order lines."""
+    dbt_vars = {
+        "input_format": "transactions",
+        "input_path": str(FIXTURE_INPUTS / "every_reject_reason.csv"),
+        "max_rejected_share": 1,
+    }
+    marts = ["monthly", "by_store_monthly", "by_weekday_hour"]
+    built = run_dbt(
+        ["run", "--select", *(f"+fct_revenue_{m}" for m in marts)], dbt_vars
+    )
+    assert built.returncode == 0, built.output
+    select = ["--select", "assert_revenue_marts_reconcile", "--store-failures"]
+    clean = run_dbt(["test", *select], dbt_vars)
+    assert clean.returncode == 0, clean.output
+    assert "PASS assert_revenue_marts_reconcile" in clean.output
+
+    with duckdb.connect(str(clean.warehouse)) as conn:
+        conn.execute(
+            "update fct_revenue_by_store_monthly set net_revenue = net_revenue + 0.01 "
+            "where month = (select min(month) from fct_revenue_by_store_monthly)"
+        )
+    broken = run_dbt(["test", *select], dbt_vars)
+    assert broken.returncode != 0
+    assert "Got 1 result" in broken.output, broken.output
+    assert broken.query(
+        "select mart from main_dbt_test__audit.assert_revenue_marts_reconcile"
+    ) == [("fct_revenue_by_store_monthly",)]

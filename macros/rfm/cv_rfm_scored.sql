@@ -5,12 +5,7 @@
     the 1..5 scale of the segment map.
 -#}
 {% macro cv_rfm_scored(features, partition_by=none) -%}
-    {%- set bins = var('rfm_bins') | int -%}
-    {%- if bins < 2 or bins > 9 -%}
-        {{ exceptions.raise_compiler_error(
-            "rfm_bins must be between 2 and 9, got " ~ bins ~ "."
-        ) }}
-    {%- endif -%}
+    {%- set bins = cv_rfm_bins() -%}
     {%- set rule = var('rfm_tie_rule') -%}
     {%- if rule not in ['equal_values', 'rank_first'] -%}
         {{ exceptions.raise_compiler_error(
@@ -18,77 +13,31 @@
             ~ "': use equal_values or rank_first."
         ) }}
     {%- endif -%}
-    {%- set measures = [
-        ('r', 'recency_days', false),
-        ('f', 'frequency', true),
-        ('m', 'monetary', true),
-    ] -%}
     with
     {% if rule == 'equal_values' %}
     {#- Equal values share a score that depends only on how many customers
-        have a worse value: count customers per distinct value (a few
-        thousand recency and frequency values; monetary values repeat too)
-        and accumulate over the distinct values, instead of ranking every
-        customer with a window (see cv_rfm_score for both rules). -#}
-    sizes as (
-        select
-            {{ partition_by ~ ',' if partition_by }}
-            count(*) as customers
-        from {{ features }}
-        {{ 'group by ' ~ partition_by if partition_by }}
+        have a worse value: thresholds per partition from customer counts
+        per distinct value, then an expression per customer (see
+        cv_rfm_thresholds and cv_rfm_score for both rules). -#}
+    thresholds as (
+        {{ cv_rfm_thresholds(features, partition_by) }}
     ),
-    {%- for prefix, value, higher_is_better in measures %}
-
-    {{ prefix }}_values as (
-        select
-            {{ partition_by ~ ',' if partition_by }}
-            {{ value }} as value,
-            count(*) as customers
-        from {{ features }}
-        group by {{ partition_by ~ ',' if partition_by }} {{ value }}
-    ),
-
-    {{ prefix }}_value_scores as (
-        select
-            {%- if partition_by %}
-            {{ prefix }}_values.{{ partition_by }},
-            {%- endif %}
-            {{ prefix }}_values.value,
-            {{ cv_rfm_score_from_worse(
-                'sum(' ~ prefix ~ '_values.customers) over ('
-                ~ ('partition by ' ~ prefix ~ '_values.' ~ partition_by
-                    if partition_by else '')
-                ~ ' order by ' ~ prefix ~ '_values.value '
-                ~ ('asc' if higher_is_better else 'desc')
-                ~ ' rows between unbounded preceding and 1 preceding)',
-                'sizes.customers'
-            ) }} as score
-        from {{ prefix }}_values
-        {%- if partition_by %}
-        inner join sizes
-            on {{ prefix }}_values.{{ partition_by }} = sizes.{{ partition_by }}
-        {%- else %}
-        cross join sizes
-        {%- endif %}
-    ),
-    {%- endfor %}
 
     scores as (
         select
             features.*,
-            r_value_scores.score as r_score,
-            f_value_scores.score as f_score,
-            m_value_scores.score as m_score
+            {%- for prefix, value, higher_is_better in cv_rfm_measures() %}
+            {{ cv_rfm_score_from_thresholds(
+                prefix, 'features.' ~ value, 'thresholds'
+            ) }} as {{ prefix }}_score{{ ',' if not loop.last }}
+            {%- endfor %}
         from {{ features }} as features
-        {%- for prefix, value, higher_is_better in measures %}
-        inner join {{ prefix }}_value_scores
-            on features.{{ value }}
-                is not distinct from {{ prefix }}_value_scores.value
-            {%- if partition_by %}
-            and features.{{ partition_by }}
-                = {{ prefix }}_value_scores.{{ partition_by }}
-            {%- endif %}
-        {%- endfor %}
+        {%- if partition_by %}
+        inner join thresholds
+            on features.{{ partition_by }} = thresholds.{{ partition_by }}
+        {%- else %}
+        cross join thresholds
+        {%- endif %}
     ),
     {% else %}
     {#- rank_first: window expressions (ties broken by customer_id). -#}
@@ -106,7 +55,7 @@
     combined as (
         select
             *,
-            cast(floor((f_score + m_score + 1) / 2) as integer) as fm_score,
+            {{ cv_rfm_fm_score('f_score', 'm_score') }} as fm_score,
             r_score + f_score + m_score as rfm_score
         from scores
     )

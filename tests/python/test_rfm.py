@@ -103,3 +103,102 @@ def test_bad_rfm_vars_fail_with_the_fix(run_dbt, dbt_vars, message):
     )
     assert result.returncode != 0
     assert message in result.output
+
+
+def _pandas_transitions(conn, rule: str, bins: int = 5, months_kept: int = 13):
+    """Segment moves recomputed the long way: every customer's totals at
+    every month end, scored by pandas ranks, segments from the seed, and
+    each customer's segment joined to the month end before."""
+    months = conn.execute(
+        "select customer_id, order_month, orders, last_order_date, "
+        "cast(net_revenue * 10000 as bigint) as net "  # exact sums, in 1/10000
+        "from int_customers_active_monthly"
+    ).df()
+    as_of = conn.execute("select max(as_of_date) from fct_customer_rfm").fetchall()
+    segment_map = conn.execute("select * from rfm_segment_map").df()
+    spine = pd.date_range(
+        months["order_month"].min(), months["order_month"].max(), freq="MS"
+    )
+    snapshots = spine[-months_kept:]
+    segments = {}
+    for month in snapshots:
+        upto = months[months["order_month"] <= month]
+        totals = upto.groupby("customer_id").agg(
+            frequency=("orders", "sum"),
+            last_order_date=("last_order_date", "max"),
+            monetary=("net", "sum"),
+        )
+        totals = totals[totals["frequency"] > 0].sort_index()
+        snapshot_date = min(month + pd.DateOffset(months=1), pd.Timestamp(as_of[0][0]))
+        totals["recency_days"] = (
+            snapshot_date - pd.to_datetime(totals["last_order_date"])
+        ).dt.days
+        n = len(totals)
+        scores = {}
+        for prefix, value, ascending in [
+            ("r", "recency_days", False),
+            ("f", "frequency", True),
+            ("m", "monetary", True),
+        ]:
+            if rule == "equal_values":  # rank - 1 = customers with a worse value
+                worse = totals[value].rank(method="min", ascending=ascending) - 1
+                scores[prefix] = (1 + (bins * worse // n)).astype(int)
+            else:  # qcut of ranks, ties in customer_id order (sorted index)
+                labels = list(range(1, bins + 1))
+                ranks = totals[value].rank(method="first")
+                scores[prefix] = (
+                    pd.qcut(
+                        ranks, bins, labels=labels if ascending else labels[::-1]
+                    ).astype(int)
+                    if n > 1
+                    else pd.Series(1, index=totals.index)
+                )
+        fm = (scores["f"] + scores["m"] + 1) // 2
+        cells = pd.DataFrame({"r": scores["r"], "fm": fm})
+        segment = pd.Series(index=cells.index, dtype=object)
+        for row in segment_map.itertuples():
+            hit = cells["r"].between(row.r_score_min, row.r_score_max) & cells[
+                "fm"
+            ].between(row.fm_score_min, row.fm_score_max)
+            segment[hit] = row.segment
+        segments[month] = segment
+    moves = []
+    for before, month in zip(snapshots[:-1], snapshots[1:], strict=True):
+        frm = segments[before].reindex(segments[month].index).fillna("(new customer)")
+        counts = pd.DataFrame({"from_segment": frm, "to_segment": segments[month]})
+        counts = counts.value_counts().rename("customers").reset_index()
+        counts["to_month"] = month.date()
+        moves.append(counts)
+    return pd.concat(moves)
+
+
+@pytest.mark.parametrize("rule", ["equal_values", "rank_first"])
+def test_segment_transitions_match_a_pandas_recomputation(run_dbt, rule):
+    """fct_rfm_segment_transitions scores the month before from thresholds
+    (equal_values) or by a join to it (rank_first); both must give the moves
+    of scoring every customer at every month end from scratch."""
+    path = require(ONLINE_RETAIL)
+    result = run_dbt(
+        ["build", *SELECT[:2], "+fct_rfm_segment_transitions", *SELECT[2:]],
+        {
+            "input_format": "online_retail",
+            "input_path": str(path),
+            "rfm_tie_rule": rule,
+        },
+    )
+    assert result.returncode == 0, result.output
+    with __import__("duckdb").connect(str(result.warehouse), read_only=True) as conn:
+        expected = _pandas_transitions(conn, rule)
+        actual = conn.execute(
+            "select to_month, from_segment, to_segment, customers "
+            "from fct_rfm_segment_transitions"
+        ).df()
+    key = ["to_month", "from_segment", "to_segment"]
+    expected = expected[[*key, "customers"]].sort_values(key).reset_index(drop=True)
+    actual = actual.sort_values(key).reset_index(drop=True)
+    actual["to_month"] = pd.to_datetime(actual["to_month"]).dt.date
+    assert len(actual) > 100
+    assert (actual["from_segment"] != "(new customer)").sum() > 50
+    pd.testing.assert_frame_equal(
+        actual.astype({"customers": "int64"}), expected.astype({"customers": "int64"})
+    )

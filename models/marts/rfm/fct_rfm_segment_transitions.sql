@@ -1,4 +1,6 @@
 {%- set months_kept = var('rfm_transition_months') -%}
+{%- set equal_values = var('rfm_tie_rule') == 'equal_values' -%}
+{%- set bins = cv_rfm_bins() -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -20,6 +22,15 @@
     rescored too, for the moves into it. Months that fall out of the window
     are deleted (post-hook). So the table equals a full refresh; after
     changing an RFM var, run with --full-refresh.
+
+    Under the equal_values tie rule (the default) a customer's row for a
+    month end also carries the customer's values of the month end before
+    (the same running totals, or those before this month's orders when the
+    customer ordered this month), and both are scored against the
+    thresholds of their month end (cv_rfm_thresholds), so the segment moved
+    from needs no join of every customer-month to the month before (which
+    took most of the model's time at 100M lines). Under rank_first scores
+    depend on the customer, not only the value, so that join stays.
 -#}
 
 with
@@ -79,6 +90,16 @@ snapshots as (
     from months
     cross join as_of
 ),
+{%- if equal_values %}
+
+previous_snapshots as (
+    select
+        snapshot_month,
+        lag(snapshot_date) over (order by snapshot_month)
+            as previous_snapshot_date
+    from snapshots
+),
+{%- endif %}
 
 running as (
     select
@@ -88,15 +109,32 @@ running as (
         max(last_order_date) over customer_history as last_order_date,
         sum(gross_revenue) over customer_history as gross_revenue,
         sum(net_revenue) over customer_history as net_revenue,
+        {%- if equal_values %}
+        {#- The totals before this month: the customer's state at the
+            month ends before it. -#}
+        sum(orders) over customer_history - orders as earlier_frequency,
+        max(last_order_date) over earlier_history
+            as earlier_last_order_date,
+        sum(gross_revenue) over customer_history - gross_revenue
+            as earlier_gross_revenue,
+        sum(net_revenue) over customer_history - net_revenue
+            as earlier_net_revenue,
+        {%- endif %}
         lead(order_month) over (
             partition by customer_id order by order_month
         ) as next_order_month
     from customer_months
-    window customer_history as (
-        partition by customer_id
-        order by order_month
-        rows between unbounded preceding and current row
-    )
+    window
+        customer_history as (
+            partition by customer_id
+            order by order_month
+            rows between unbounded preceding and current row
+        ),
+        earlier_history as (
+            partition by customer_id
+            order by order_month
+            rows between unbounded preceding and 1 preceding
+        )
 ),
 
 features as (
@@ -110,6 +148,30 @@ features as (
         {{ cv_rfm_monetary(
             'running.net_revenue', 'running.gross_revenue', 'running.frequency'
         ) }} as monetary
+        {%- if equal_values %},
+        {#- The same customer at the month end before: the same totals,
+            unless the customer ordered this month; a customer from then on
+            only if the frequency then was positive. -#}
+        {%- set earlier = 'running.order_month < snapshots.snapshot_month' %}
+        case
+            when {{ earlier }} then running.frequency
+            else running.earlier_frequency
+        end as previous_frequency,
+        {{ dbt.datediff(
+            'case when ' ~ earlier ~ ' then running.last_order_date'
+                ~ ' else running.earlier_last_order_date end',
+            'previous_snapshots.previous_snapshot_date',
+            'day'
+        ) }} as previous_recency_days,
+        {{ cv_rfm_monetary(
+            'case when ' ~ earlier ~ ' then running.net_revenue'
+                ~ ' else running.earlier_net_revenue end',
+            'case when ' ~ earlier ~ ' then running.gross_revenue'
+                ~ ' else running.earlier_gross_revenue end',
+            'case when ' ~ earlier ~ ' then running.frequency'
+                ~ ' else running.earlier_frequency end'
+        ) }} as previous_monetary
+        {%- endif %}
     from running
     inner join snapshots
         on running.order_month <= snapshots.snapshot_month
@@ -117,6 +179,10 @@ features as (
             running.next_order_month is null
             or running.next_order_month > snapshots.snapshot_month
         )
+    {%- if equal_values %}
+    inner join previous_snapshots
+        on snapshots.snapshot_month = previous_snapshots.snapshot_month
+    {%- endif %}
     where running.frequency > 0
         {%- if months_kept %}
         and snapshots.months_back <= {{ months_kept | int }}
@@ -128,10 +194,6 @@ features as (
             from changed
         )
         {%- endif %}
-),
-
-scored as (
-    {{ cv_rfm_scored('features', partition_by='snapshot_month') }}
 ),
 
 segment_cells as (
@@ -148,6 +210,62 @@ segment_cells as (
             and segment_map.r_score_max
         and fm_scores.generated_number between segment_map.fm_score_min
             and segment_map.fm_score_max
+),
+{%- if equal_values %}
+
+thresholds as (
+    {{ cv_rfm_thresholds('features', partition_by='snapshot_month') }}
+),
+
+scored as (
+    {#- This month end's scores and the month end before's, each against
+        the customers of its own month end. -#}
+    select
+        features.snapshot_month,
+        features.previous_frequency > 0 as has_previous,
+        {%- for period, alias in [('', 'thresholds'),
+            ('previous_', 'previous_thresholds')] %}
+        {%- for prefix, value, higher_is_better in cv_rfm_measures() %}
+        {{ cv_rfm_score_from_thresholds(
+            prefix, 'features.' ~ period ~ value, alias
+        ) }} as {{ period }}{{ prefix }}_score{{ ',' if not loop.last }}
+        {%- endfor %}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from features
+    inner join thresholds
+        on features.snapshot_month = thresholds.snapshot_month
+    left join thresholds as previous_thresholds
+        on previous_thresholds.snapshot_month = cast(
+            {{ dbt.dateadd('month', -1, 'features.snapshot_month') }} as date
+        )
+    where features.snapshot_month > (select min(snapshot_month) from features)
+),
+
+moves as (
+    select
+        scored.snapshot_month as to_month,
+        coalesce(previous_cells.segment, '(new customer)') as from_segment,
+        this_cells.segment as to_segment
+    from scored
+    inner join segment_cells as this_cells
+        on {{ cv_rfm_rescale('scored.r_score', bins) }} = this_cells.r_score_5
+        and {{ cv_rfm_rescale(
+            cv_rfm_fm_score('scored.f_score', 'scored.m_score'), bins
+        ) }} = this_cells.fm_score_5
+    left join segment_cells as previous_cells
+        on scored.has_previous
+        and {{ cv_rfm_rescale('scored.previous_r_score', bins) }}
+            = previous_cells.r_score_5
+        and {{ cv_rfm_rescale(
+            cv_rfm_fm_score('scored.previous_f_score', 'scored.previous_m_score'),
+            bins
+        ) }} = previous_cells.fm_score_5
+),
+{%- else %}
+
+scored as (
+    {{ cv_rfm_scored('features', partition_by='snapshot_month') }}
 ),
 
 segmented as (
@@ -178,6 +296,7 @@ moves as (
         select min(snapshot_month) from segmented
     )
 ),
+{%- endif %}
 
 counted as (
     select

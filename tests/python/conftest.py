@@ -129,6 +129,23 @@ def make_dbt_runner(tmp_path: Path):
     return _run
 
 
+def tampered_data_test(
+    run_dbt, dbt_vars: dict, selector: str, name: str, tamper_sql: str
+) -> DbtResult:
+    """Show that a data test can fail: run `selector` with --store-failures
+    on the built warehouse (data test `name` must pass), change the data
+    with `tamper_sql`, and return the second run, which must fail."""
+    select = ["--select", selector, "--store-failures"]
+    clean = run_dbt(["test", *select], dbt_vars)
+    assert clean.returncode == 0, clean.output
+    assert f"PASS {name}" in clean.output, clean.output
+    with duckdb.connect(str(clean.warehouse)) as conn:
+        conn.execute(tamper_sql)
+    broken = run_dbt(["test", *select], dbt_vars)
+    assert broken.returncode != 0, broken.output
+    return broken
+
+
 @pytest.fixture
 def run_dbt(tmp_path):
     """Run a dbt command against a fresh warehouse under tmp_path."""

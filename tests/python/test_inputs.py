@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 from conftest import (
     EVENTS_SAMPLE,
@@ -13,6 +12,7 @@ from conftest import (
     PROJECT_DIR,
     lifetimes_dataset,
     require,
+    tampered_data_test,
 )
 
 INPUTS = FIXTURES / "inputs"
@@ -303,19 +303,15 @@ def test_unique_by_sort_test_reports_each_repeated_row_number(run_dbt):
         "max_rejected_share": 1,
     }
     assert _build_staging(run_dbt, **dbt_vars).returncode == 0
-    select = ["--select", "test_name:cv_unique_by_sort", "--store-failures"]
-    clean = run_dbt(["test", *select], dbt_vars)
-    assert clean.returncode == 0, clean.output
-    assert "PASS cv_unique_by_sort_base_input__rows_source_row_number" in clean.output
-
-    with duckdb.connect(str(clean.warehouse)) as conn:
-        conn.execute(
-            "insert into base_input__rows select * from base_input__rows "
-            "where source_row_number in (3, 7) union all "
-            "select * from base_input__rows where source_row_number = 7"
-        )
-    broken = run_dbt(["test", *select], dbt_vars)
-    assert broken.returncode != 0
+    broken = tampered_data_test(
+        run_dbt,
+        dbt_vars,
+        "test_name:cv_unique_by_sort",
+        "cv_unique_by_sort_base_input__rows_source_row_number",
+        "insert into base_input__rows select * from base_input__rows "
+        "where source_row_number in (3, 7) union all "
+        "select * from base_input__rows where source_row_number = 7",
+    )
     assert "Got 2 results" in broken.output, broken.output
     failures = broken.query(
         "select value, occurrences from main_dbt_test__audit."

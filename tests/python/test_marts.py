@@ -14,6 +14,7 @@ from conftest import (
     PROJECT_DIR,
     make_dbt_runner,
     require,
+    tampered_data_test,
 )
 
 FIXTURE_INPUTS = FIXTURES / "inputs"
@@ -205,18 +206,14 @@ def test_revenue_marts_reconcile_test_names_the_mart_that_does_not(run_dbt):
         ["run", "--select", *(f"+fct_revenue_{m}" for m in marts)], dbt_vars
     )
     assert built.returncode == 0, built.output
-    select = ["--select", "assert_revenue_marts_reconcile", "--store-failures"]
-    clean = run_dbt(["test", *select], dbt_vars)
-    assert clean.returncode == 0, clean.output
-    assert "PASS assert_revenue_marts_reconcile" in clean.output
-
-    with duckdb.connect(str(clean.warehouse)) as conn:
-        conn.execute(
-            "update fct_revenue_by_store_monthly set net_revenue = net_revenue + 0.01 "
-            "where month = (select min(month) from fct_revenue_by_store_monthly)"
-        )
-    broken = run_dbt(["test", *select], dbt_vars)
-    assert broken.returncode != 0
+    broken = tampered_data_test(
+        run_dbt,
+        dbt_vars,
+        "assert_revenue_marts_reconcile",
+        "assert_revenue_marts_reconcile",
+        "update fct_revenue_by_store_monthly set net_revenue = net_revenue + 0.01 "
+        "where month = (select min(month) from fct_revenue_by_store_monthly)",
+    )
     assert "Got 1 result" in broken.output, broken.output
     assert broken.query(
         "select mart from main_dbt_test__audit.assert_revenue_marts_reconcile"

@@ -9,7 +9,7 @@
         to best with ties sharing the lowest rank, i.e. rank - 1 = the
         number of customers with a worse value. A one-time buyer is never
         split across two frequency scores. cv_rfm_scored computes it from
-        counts per distinct value (cv_rfm_score_from_worse).
+        counts per distinct value, as thresholds (cv_rfm_thresholds).
     rank_first: pandas qcut(x.rank(method='first'), bins, labels=1..bins):
         rank r = row_number over (value ascending, customer_id), score =
         the smallest k with r <= 1 + (n - 1) * k / bins; for recency the

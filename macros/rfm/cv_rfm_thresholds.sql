@@ -1,7 +1,3 @@
-{#-
-    The RFM measures: (prefix, column, higher_is_better). Recency is better
-    when lower.
--#}
 {#- var('rfm_bins'), checked: scores run 1..bins, for 2 to 9 bins. -#}
 {% macro cv_rfm_bins() -%}
     {%- set bins = var('rfm_bins') | int -%}
@@ -13,6 +9,10 @@
     {{ return(bins) }}
 {%- endmacro %}
 
+{#-
+    The RFM measures: (prefix, column, higher_is_better). Recency is better
+    when lower.
+-#}
 {% macro cv_rfm_measures() -%}
     {{ return([
         ('r', 'recency_days', false),

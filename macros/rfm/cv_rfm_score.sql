@@ -17,7 +17,7 @@
         macro is its window expression.
 -#}
 {% macro cv_rfm_score(value, higher_is_better=true, partition_by=none) -%}
-    {%- set bins = var('rfm_bins') | int -%}
+    {%- set bins = cv_rfm_bins() -%}
     {%- set partition = 'partition by ' ~ partition_by if partition_by
         else '' -%}
     {%- set ascending_score -%}
@@ -44,7 +44,7 @@
     (`worse`, null for none) among `customers`: 1 + floor(bins * worse / n).
 -#}
 {% macro cv_rfm_score_from_worse(worse, customers) -%}
-    {%- set bins = var('rfm_bins') | int -%}
+    {%- set bins = cv_rfm_bins() -%}
     cast(1 + floor(
         {{ bins }} * coalesce({{ worse }}, 0)
         / cast({{ customers }} as double)

@@ -6,13 +6,7 @@
 -#}
 {% macro cv_rfm_scored(features, partition_by=none) -%}
     {%- set bins = cv_rfm_bins() -%}
-    {%- set rule = var('rfm_tie_rule') -%}
-    {%- if rule not in ['equal_values', 'rank_first'] -%}
-        {{ exceptions.raise_compiler_error(
-            "Unknown rfm_tie_rule '" ~ rule
-            ~ "': use equal_values or rank_first."
-        ) }}
-    {%- endif -%}
+    {%- set rule = cv_rfm_tie_rule() -%}
     with
     {% if rule == 'equal_values' %}
     {#- Equal values share a score that depends only on how many customers

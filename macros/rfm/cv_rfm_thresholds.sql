@@ -1,14 +1,3 @@
-{#- var('rfm_bins'), checked: scores run 1..bins, for 2 to 9 bins. -#}
-{% macro cv_rfm_bins() -%}
-    {%- set bins = var('rfm_bins') | int -%}
-    {%- if bins < 2 or bins > 9 -%}
-        {{ exceptions.raise_compiler_error(
-            "rfm_bins must be between 2 and 9, got " ~ bins ~ "."
-        ) }}
-    {%- endif -%}
-    {{ return(bins) }}
-{%- endmacro %}
-
 {#-
     The RFM measures: (prefix, column, higher_is_better). Recency is better
     when lower.

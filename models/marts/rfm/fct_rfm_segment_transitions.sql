@@ -1,5 +1,5 @@
 {%- set months_kept = var('rfm_transition_months') -%}
-{%- set equal_values = var('rfm_tie_rule') == 'equal_values' -%}
+{%- set equal_values = cv_rfm_tie_rule() == 'equal_values' -%}
 {%- set bins = cv_rfm_bins() -%}
 {{ config(
     materialized='incremental',

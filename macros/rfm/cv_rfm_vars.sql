@@ -1,0 +1,22 @@
+{#- var('rfm_bins'), checked: scores run 1..bins, for 2 to 9 bins. -#}
+{% macro cv_rfm_bins() -%}
+    {%- set bins = var('rfm_bins') | int -%}
+    {%- if bins < 2 or bins > 9 -%}
+        {{ exceptions.raise_compiler_error(
+            "rfm_bins must be between 2 and 9, got " ~ bins ~ "."
+        ) }}
+    {%- endif -%}
+    {{ return(bins) }}
+{%- endmacro %}
+
+{#- var('rfm_tie_rule'), checked: equal_values or rank_first (cv_rfm_score). -#}
+{% macro cv_rfm_tie_rule() -%}
+    {%- set rule = var('rfm_tie_rule') -%}
+    {%- if rule not in ['equal_values', 'rank_first'] -%}
+        {{ exceptions.raise_compiler_error(
+            "Unknown rfm_tie_rule '" ~ rule
+            ~ "': use equal_values or rank_first."
+        ) }}
+    {%- endif -%}
+    {{ return(rule) }}
+{%- endmacro %}

@@ -560,3 +560,26 @@ def test_assign_equals_the_row_wise_formula_with_ties(n: int, d: int, k: int) ->
     np.testing.assert_array_equal(labels, expected_labels)
     np.testing.assert_array_equal(sq_dist, d2[np.arange(n), expected_labels])
     assert not (labels == 1).any()  # the repeated centre never wins a tie
+
+
+def test_distinct_count_stops_early_only_when_enough_rows_are_distinct():
+    """_count_distinct(X, enough=k) may stop after a prefix that already holds
+    k distinct rows, and counts everything when the prefix does not."""
+    n = 3 * clustering._DISTINCT_PROBE_ROWS
+    spread = np.random.default_rng(0).normal(size=(n, 3))
+    assert clustering._count_distinct(spread, enough=8) >= 8
+    assert clustering._count_distinct(spread) == n
+    # Identical rows up front, the only other points at the very end.
+    uniform = np.zeros((n, 3))
+    uniform[-3:, 0] = [1.0, 2.0, 3.0]
+    assert clustering._count_distinct(uniform, enough=8) == 4
+    many = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:06d}" for i in range(n)],
+            "recency_days": np.r_[np.ones(n - 3), [50.0, 90.0, 200.0]],
+            "frequency": np.r_[np.ones(n - 3), [2.0, 3.0, 4.0]],
+            "monetary": np.r_[np.ones(n - 3), [5.0, 9.0, 70.0]],
+        }
+    )
+    with pytest.warns(ClusteringWarning, match="k reduced from 8 to 4"):
+        assert clustering.cluster_customers(many, k=8).k == 4

@@ -318,3 +318,75 @@ def test_unique_by_sort_test_reports_each_repeated_row_number(run_dbt):
         "cv_unique_by_sort_base_input__rows_source_row_number order by value"
     )
     assert failures == [(3, 2), (7, 3)]
+
+
+# One violating change per row rule of base_input__rows (its constraints in
+# models/staging/input/_input__models.yml), each applied to a valid row.
+ROW_RULE_VIOLATIONS = {
+    "unknown status": "update base_input__rows set row_status = 'sold' "
+    "where source_row_number = 1",
+    "unknown reason": "update base_input__rows set reject_reason = 'typo' "
+    "where source_row_number = 3",
+    "reason on an accepted row": "update base_input__rows "
+    "set reject_reason = 'zero_quantity' where source_row_number = 1",
+    "rejected row without a reason": "update base_input__rows "
+    "set reject_reason = null where source_row_number = 3",
+    "order line without an order": "update base_input__rows "
+    "set order_id = null where source_row_number = 1",
+    "order line without a store": "update base_input__rows "
+    "set store_id = null where source_row_number = 1",
+    "zero quantity": "update base_input__rows set quantity = 0 "
+    "where source_row_number = 1",
+    "free order line": "update base_input__rows set unit_price = 0 "
+    "where source_row_number = 1",
+    "return with a positive amount": "update base_input__rows "
+    "set is_return = true where source_row_number = 1",
+    "event of an unknown type": "update base_input__rows "
+    "set row_status = 'event', reject_reason = null, event_type = 'click' "
+    "where source_row_number = 1",
+    "rejected row without its record": "update base_input__rows "
+    "set raw_record = null where source_row_number = 3",
+    "row without a file": "update base_input__rows set source_file = null "
+    "where source_row_number = 1",
+}
+
+
+def test_staging_row_rules_are_enforced_by_the_warehouse(run_dbt):
+    """The staging layer's row rules are constraints of base_input__rows
+    (instead of data tests of the views): every declared rule is in the
+    warehouse, and a row breaking any of them cannot be written."""
+    import duckdb
+    import yaml
+
+    result = _build_staging(
+        run_dbt,
+        input_format="transactions",
+        input_path=str(INPUTS / "every_reject_reason.csv"),
+        max_rejected_share=1,
+    )
+    assert result.returncode == 0, result.output
+    spec = yaml.safe_load(
+        (PROJECT_DIR / "models/staging/input/_input__models.yml").read_text()
+    )
+    base = next(m for m in spec["models"] if m["name"] == "base_input__rows")
+    declared = [c for c in base["constraints"] if c["type"] == "check"] + [
+        c
+        for column in base["columns"]
+        for c in column.get("constraints") or []
+        if c["type"] == "check"
+    ]
+    with duckdb.connect(str(result.warehouse)) as conn:
+        enforced = conn.execute(
+            "select count(*) from duckdb_constraints() "
+            "where table_name = 'base_input__rows' and constraint_type = 'CHECK'"
+        ).fetchone()[0]
+        assert enforced == len(declared) >= 7
+        # The fixture's row 1 is a sale and row 3 a rejected row.
+        assert conn.execute(
+            "select row_status from base_input__rows "
+            "where source_row_number in (1, 3) order by source_row_number"
+        ).fetchall() == [("sale",), ("rejected",)]
+        for rule, violation in ROW_RULE_VIOLATIONS.items():
+            with pytest.raises(duckdb.ConstraintException):
+                conn.execute(violation)
+                pytest.fail(f"{rule}: accepted by the warehouse")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import duckdb
 import pytest
@@ -191,6 +192,143 @@ def test_not_null_constraints_are_enforced_by_the_warehouse(online_retail_build)
             enforced.setdefault(table, set()).add(column)
     for model, columns in declared.items():
         assert columns <= enforced.get(model, set()), model
+
+
+@pytest.fixture(scope="module")
+def generated_marts_build(tmp_path_factory):
+    """A full `dbt build` on a small generated sample, dirty rows included;
+    it needs no data file, so it always runs."""
+    from python_udfs.generator import GeneratorConfig, generate
+
+    tmp = tmp_path_factory.mktemp("generated_marts")
+    generate(tmp / "data", customers=2_000, fmt="csv", config=GeneratorConfig(seed=7))
+    dbt_vars = {
+        "input_format": "transactions",
+        "input_path": str(tmp / "data" / "order_lines.csv"),
+    }
+    result = make_dbt_runner(tmp)(["build"], dbt_vars)
+    assert result.returncode == 0, result.output
+    return result, dbt_vars
+
+
+_PROJECT_VARS = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
+def _declared_check_constraints() -> dict[str, list[str]]:
+    """The marts' `type: check` constraints (column and model level), by
+    model, rendered with the project's default vars."""
+    import jinja2
+
+    env = jinja2.Environment()
+    env.globals["var"] = _PROJECT_VARS.__getitem__
+    declared: dict[str, list[str]] = {}
+    for path in (PROJECT_DIR / "models" / "marts").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            constraints = list(model.get("constraints") or [])
+            for column in model.get("columns") or []:
+                constraints += column.get("constraints") or []
+            declared[model["name"]] = [
+                env.from_string(c["expression"]).render().strip()
+                for c in constraints
+                if c.get("type") == "check"
+            ]
+    return declared
+
+
+def _enforced_checks(conn, table: str) -> list[str]:
+    return sorted(
+        row[0]
+        for row in conn.execute(
+            "select expression from duckdb_constraints() "
+            "where constraint_type = 'CHECK' and table_name = ?",
+            [table],
+        ).fetchall()
+    )
+
+
+def _as_duckdb_writes_them(conn, table: str, expressions: list[str]) -> list[str]:
+    """The check expressions as DuckDB stores them (it normalises the text),
+    from a scratch table with the columns of `table`."""
+    columns = conn.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_name = ? order by ordinal_position",
+        [table],
+    ).fetchall()
+    definitions = [f'"{name}" {data_type}' for name, data_type in columns]
+    definitions += [f"check ({expression})" for expression in expressions]
+    with duckdb.connect() as scratch:
+        scratch.execute(f"create table scratch ({', '.join(definitions)})")
+        return _enforced_checks(scratch, "scratch")
+
+
+def test_check_constraints_are_enforced_by_the_warehouse(
+    generated_marts_build, tmp_path
+):
+    """Row-level rules of the marts (ranges, accepted values) are CHECK
+    constraints in DuckDB (the contract replaces those data tests), and a
+    row that breaks one cannot be written."""
+    result, _ = generated_marts_build
+    declared = _declared_check_constraints()
+    assert sum(len(expressions) for expressions in declared.values()) > 30
+    with duckdb.connect(str(result.warehouse), read_only=True) as conn:
+        for model, expressions in declared.items():
+            enforced = _enforced_checks(conn, model)
+            for expression in _as_duckdb_writes_them(conn, model, expressions):
+                assert expression in enforced, (model, expression)
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(result.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as conn:
+        for table, bad in [
+            ("fct_customers_monthly", "2 as retention_rate"),
+            ("fct_customer_rfm", "'Gold' as value_tier"),
+            ("fct_customer_clv", "1.5 as p_alive"),
+        ]:
+            with pytest.raises(duckdb.ConstraintException, match="CHECK"):
+                conn.execute(
+                    f"insert into {table} select * replace ({bad}) from {table} limit 1"
+                )
+        # Like the range test it replaces, a range check lets a null pass.
+        conn.execute(
+            "insert into fct_customers_monthly "
+            "select * replace (null as retention_rate) "
+            "from fct_customers_monthly limit 1"
+        )
+
+
+def test_a_row_breaking_a_check_fails_the_build_and_keeps_the_mart(
+    generated_marts_build, tmp_path
+):
+    """A bad value from upstream fails the mart's build at insert time with
+    DuckDB's message, and the mart built before stays as it was."""
+    result, dbt_vars = generated_marts_build
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(result.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as conn:
+        before = conn.execute(
+            "select method, count(*) from fct_customer_clusters group by 1"
+        ).fetchall()
+        conn.execute(
+            "update int_customers_clustered set method = 'kmeanz' "
+            "where customer_id = (select min(customer_id) "
+            "from int_customers_clustered)"
+        )
+    broken = make_dbt_runner(tmp_path)(
+        ["run", "--select", "fct_customer_clusters"], dbt_vars, warehouse=warehouse
+    )
+    assert broken.returncode != 0, broken.output
+    assert "CHECK constraint failed" in broken.output, broken.output
+    assert "'kmeans', 'hierarchical'" in broken.output, broken.output
+    assert (
+        broken.query("select method, count(*) from fct_customer_clusters group by 1")
+        == before
+    )
+    assert (
+        broken.query(
+            "select table_name from duckdb_tables() where table_name like '%dbt_tmp%'"
+        )
+        == []
+    )
 
 
 def test_revenue_marts_reconcile_test_names_the_mart_that_does_not(run_dbt):

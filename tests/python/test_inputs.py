@@ -294,8 +294,8 @@ def test_duckdb_memory_limit_and_temp_dir_are_set_once_per_database(
     assert "duckdb_tmp" in result.output  # the runner's CV_DUCKDB_TEMP_DIR
 
 
-def test_unique_by_sort_test_reports_each_repeated_row_number(run_dbt):
-    """cv_unique_by_sort (the unique test of source_row_number) passes on a
+def test_unique_integers_test_reports_each_repeated_row_number(run_dbt):
+    """cv_unique_integers (the unique test of source_row_number) passes on a
     clean load and fails with each repeated number and its count."""
     dbt_vars = {
         "input_format": "transactions",
@@ -306,8 +306,8 @@ def test_unique_by_sort_test_reports_each_repeated_row_number(run_dbt):
     broken = tampered_data_test(
         run_dbt,
         dbt_vars,
-        "test_name:cv_unique_by_sort",
-        "cv_unique_by_sort_base_input__rows_source_row_number",
+        "cv_unique_integers_base_input__rows_source_row_number",
+        "cv_unique_integers_base_input__rows_source_row_number",
         "insert into base_input__rows select * from base_input__rows "
         "where source_row_number in (3, 7) union all "
         "select * from base_input__rows where source_row_number = 7",
@@ -315,7 +315,7 @@ def test_unique_by_sort_test_reports_each_repeated_row_number(run_dbt):
     assert "Got 2 results" in broken.output, broken.output
     failures = broken.query(
         "select value, occurrences from main_dbt_test__audit."
-        "cv_unique_by_sort_base_input__rows_source_row_number order by value"
+        "cv_unique_integers_base_input__rows_source_row_number order by value"
     )
     assert failures == [(3, 2), (7, 3)]
 

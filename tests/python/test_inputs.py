@@ -29,13 +29,16 @@ def _build_staging(run_dbt, **dbt_vars):
     return run_dbt(["build", *STAGING], dbt_vars)
 
 
+#: The transactions fixture with one row per reject reason.
+EVERY_REJECT_REASON = {
+    "input_format": "transactions",
+    "input_path": str(INPUTS / "every_reject_reason.csv"),
+    "max_rejected_share": 1,
+}
+
+
 def test_every_reject_reason_is_recorded_with_its_row(run_dbt):
-    result = _build_staging(
-        run_dbt,
-        input_format="transactions",
-        input_path=str(INPUTS / "every_reject_reason.csv"),
-        max_rejected_share=1,
-    )
+    result = _build_staging(run_dbt, **EVERY_REJECT_REASON)
     assert result.returncode == 0, result.output
     rejected = dict(
         result.query(
@@ -82,11 +85,7 @@ def test_every_reject_reason_is_recorded_with_its_row(run_dbt):
 
 def test_input_timezone_converts_naive_timestamps_to_utc(run_dbt):
     result = _build_staging(
-        run_dbt,
-        input_format="transactions",
-        input_path=str(INPUTS / "every_reject_reason.csv"),
-        input_timezone="Europe/Berlin",
-        max_rejected_share=1,
+        run_dbt, **EVERY_REJECT_REASON, input_timezone="Europe/Berlin"
     )
     assert result.returncode == 0, result.output
     ordered_at = result.scalar(
@@ -297,11 +296,7 @@ def test_duckdb_memory_limit_and_temp_dir_are_set_once_per_database(
 def test_unique_integers_test_reports_each_repeated_row_number(run_dbt):
     """cv_unique_integers (the unique test of source_row_number) passes on a
     clean load and fails with each repeated number and its count."""
-    dbt_vars = {
-        "input_format": "transactions",
-        "input_path": str(INPUTS / "every_reject_reason.csv"),
-        "max_rejected_share": 1,
-    }
+    dbt_vars = EVERY_REJECT_REASON
     assert _build_staging(run_dbt, **dbt_vars).returncode == 0
     broken = tampered_data_test(
         run_dbt,
@@ -358,12 +353,7 @@ def test_staging_row_rules_are_enforced_by_the_warehouse(run_dbt):
     import duckdb
     import yaml
 
-    result = _build_staging(
-        run_dbt,
-        input_format="transactions",
-        input_path=str(INPUTS / "every_reject_reason.csv"),
-        max_rejected_share=1,
-    )
+    result = _build_staging(run_dbt, **EVERY_REJECT_REASON)
     assert result.returncode == 0, result.output
     spec = yaml.safe_load(
         (PROJECT_DIR / "models/staging/input/_input__models.yml").read_text()

@@ -70,6 +70,30 @@ def require(path: Path) -> Path:
     return path
 
 
+def declared_check_constraints(models_dir: Path) -> dict[str, list[str]]:
+    """The `type: check` constraints (column and model level) declared in the
+    YAML files under `models_dir`, by model, rendered with the project's
+    default vars."""
+    import jinja2
+    import yaml
+
+    project_vars = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    env = jinja2.Environment()
+    env.globals["var"] = project_vars["vars"].__getitem__
+    declared: dict[str, list[str]] = {}
+    for path in models_dir.rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            constraints = list(model.get("constraints") or [])
+            for column in model.get("columns") or []:
+                constraints += column.get("constraints") or []
+            declared[model["name"]] = [
+                env.from_string(c["expression"]).render().strip()
+                for c in constraints
+                if c.get("type") == "check"
+            ]
+    return declared
+
+
 @dataclass
 class DbtResult:
     """Outcome of one dbt invocation."""

@@ -10,6 +10,7 @@ from conftest import (
     FIXTURES,
     ONLINE_RETAIL,
     PROJECT_DIR,
+    declared_check_constraints,
     lifetimes_dataset,
     require,
     tampered_data_test,
@@ -351,19 +352,11 @@ def test_staging_row_rules_are_enforced_by_the_warehouse(run_dbt):
     (instead of data tests of the views): every declared rule is in the
     warehouse, and a row breaking any of them cannot be written."""
     import duckdb
-    import yaml
 
     result = _build_staging(run_dbt, **EVERY_REJECT_REASON)
     assert result.returncode == 0, result.output
-    spec = yaml.safe_load(
-        (PROJECT_DIR / "models/staging/input/_input__models.yml").read_text()
-    )
-    base = next(m for m in spec["models"] if m["name"] == "base_input__rows")
-    declared = [c for c in base["constraints"] if c["type"] == "check"] + [
-        c
-        for column in base["columns"]
-        for c in column.get("constraints") or []
-        if c["type"] == "check"
+    declared = declared_check_constraints(PROJECT_DIR / "models" / "staging")[
+        "base_input__rows"
     ]
     with duckdb.connect(str(result.warehouse)) as conn:
         enforced = conn.execute(

@@ -13,6 +13,7 @@ from conftest import (
     FIXTURES,
     ONLINE_RETAIL,
     PROJECT_DIR,
+    declared_check_constraints,
     make_dbt_runner,
     require,
     tampered_data_test,
@@ -211,30 +212,6 @@ def generated_marts_build(tmp_path_factory):
     return result, dbt_vars
 
 
-_PROJECT_VARS = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
-
-
-def _declared_check_constraints() -> dict[str, list[str]]:
-    """The marts' `type: check` constraints (column and model level), by
-    model, rendered with the project's default vars."""
-    import jinja2
-
-    env = jinja2.Environment()
-    env.globals["var"] = _PROJECT_VARS.__getitem__
-    declared: dict[str, list[str]] = {}
-    for path in (PROJECT_DIR / "models" / "marts").rglob("*.yml"):
-        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
-            constraints = list(model.get("constraints") or [])
-            for column in model.get("columns") or []:
-                constraints += column.get("constraints") or []
-            declared[model["name"]] = [
-                env.from_string(c["expression"]).render().strip()
-                for c in constraints
-                if c.get("type") == "check"
-            ]
-    return declared
-
-
 def _enforced_checks(conn, table: str) -> list[str]:
     return sorted(
         row[0]
@@ -268,7 +245,7 @@ def test_check_constraints_are_enforced_by_the_warehouse(
     constraints in DuckDB (the contract replaces those data tests), and a
     row that breaks one cannot be written."""
     result, _ = generated_marts_build
-    declared = _declared_check_constraints()
+    declared = declared_check_constraints(PROJECT_DIR / "models" / "marts")
     assert sum(len(expressions) for expressions in declared.values()) > 30
     with duckdb.connect(str(result.warehouse), read_only=True) as conn:
         for model, expressions in declared.items():

@@ -31,7 +31,7 @@ help:
 	@echo "make lint    ruff on python_udfs/, tests/ and models/"
 	@echo "make report  render reports/customer_value.html from the warehouse"
 	@echo "make browser install headless Chromium (report screenshots, browser tests)"
-	@echo "make bench   benchmark 1M and 10M lines (bench-large: 100M)"
+	@echo "make bench   benchmark 10k, 1M and 10M lines (bench-large: 100M)"
 	@echo "make bench-incremental  nightly run vs full rebuild, 10M (-large: 100M)"
 	@echo "make docs    dbt docs generate"
 	@echo "make clean   remove target/, logs/ and the generated warehouse files"
@@ -79,7 +79,7 @@ test: setup $(FIXTURE) lint browser
 # Benchmarks (results under bench/results/): the project's dbt build against
 # the pandas notebook way and hand-written DuckDB, medians of repeated runs.
 bench: setup
-	$(BIN)/python -m bench.run --sizes 1M,10M --repeats 3
+	$(BIN)/python -m bench.run --sizes 10k,1M,10M --repeats 3
 
 bench-large: setup
 	$(BIN)/python -m bench.run --sizes 100M --repeats 1

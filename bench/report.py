@@ -395,6 +395,83 @@ def _steps_table(summary: dict) -> list[str]:
     return rows
 
 
+#: The largest input whose run times count as the size-independent cost.
+FIXED_COST_MAX_ROWS = 100_000
+
+
+def _total(summary: dict, tool: str) -> float | None:
+    entry = ((summary.get(tool) or {}).get("groups") or {}).get("total")
+    return entry["seconds"] if entry else None
+
+
+def _ratio_above(numerator: float | None, denominator: float | None) -> str:
+    """The ratio of two times above the fixed cost: none when a tool did
+    not run, and none when noise made either one zero or negative (a
+    larger size measured no slower than the smallest)."""
+    if numerator is None or denominator is None:
+        return "–"
+    if numerator <= 0 or denominator <= 0:
+        return "– (noise)"
+    return _ratio(numerator, denominator)
+
+
+def _fixed_cost_table(results: dict[str, Any]) -> list[str]:
+    """Each size's totals less those of the smallest size, when it is tiny.
+
+    A build of a few thousand lines costs dbt what no amount of data
+    changes (interpreter and imports, loading the project, each of ~110
+    nodes' overhead, the Python models' library imports); the floor pays
+    only its imports. Subtracting that run from the larger ones shows
+    what the data costs each tool, and how much of a ratio is the fixed
+    part.
+    """
+    blocks = [
+        b for b in results["sizes"] if not b.get("dataset_error") and b.get("runs")
+    ]
+    if len(blocks) < 2:
+        return []
+    smallest = min(blocks, key=lambda b: b["size"])
+    if smallest["size"] > FIXED_COST_MAX_ROWS:
+        return []
+    summaries = {id(b): b.get("summary") or aggregate(b) for b in blocks}
+    fixed = {t: _total(summaries[id(smallest)], t) for t in TOOLS}
+    if fixed["dbt"] is None:
+        return []
+    unit = "events" if smallest["kind"] == "events" else "lines"
+    rows = [
+        f"## Size-independent cost (the {smallest['label']} run)",
+        "",
+        f"At {smallest['label']} {unit} the project took {_s(fixed['dbt'])} s, "
+        f"pandas {_s(fixed['pandas'])} s and the DuckDB floor "
+        f"{_s(fixed['duckdb'])} s: what every run pays whatever its size. "
+        "Below, each size's median totals and the same less that (\"above "
+        'fixed"), with the ratios of what the data itself costs.',
+        "",
+        "| size | project s | pandas s | floor s | project above fixed s "
+        "| pandas above fixed s | floor above fixed s "
+        "| pandas / project above fixed | project / floor above fixed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for block in sorted(blocks, key=lambda b: b["size"]):
+        if block is smallest:
+            continue
+        totals = {t: _total(summaries[id(block)], t) for t in TOOLS}
+        above = {
+            t: totals[t] - fixed[t]
+            if totals[t] is not None and fixed[t] is not None
+            else None
+            for t in TOOLS
+        }
+        rows.append(
+            f"| {block['label']} | {_s(totals['dbt'])} | {_s(totals['pandas'])} "
+            f"| {_s(totals['duckdb'])} | {_s(above['dbt'])} "
+            f"| {_s(above['pandas'])} | {_s(above['duckdb'])} "
+            f"| {_ratio_above(above['pandas'], above['dbt'])} "
+            f"| {_ratio_above(above['dbt'], above['duckdb'])} |"
+        )
+    return rows + [""]
+
+
 def render(results: dict[str, Any]) -> str:
     """The Markdown report."""
     machine = results["machine"]
@@ -455,6 +532,7 @@ def render(results: dict[str, Any]) -> str:
         "the same thing.",
         "",
     ]
+    lines += _fixed_cost_table(results)
     for block in results["sizes"]:
         lines += [f"## {_size_title(block)}", ""]
         if block.get("dataset_error"):

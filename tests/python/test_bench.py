@@ -24,6 +24,7 @@ from bench.incremental import (  # noqa: E402
 )
 from bench.monitor import run_monitored  # noqa: E402
 from bench.project import stage_of  # noqa: E402
+from bench.report import _fixed_cost_table  # noqa: E402
 from python_udfs.generator import generate  # noqa: E402
 
 
@@ -138,6 +139,52 @@ def test_sizes_round_trip():
     assert count_label(100_000) == "100k"
     assert parse_bytes("20GB") == 20 * 10**9
     assert parse_bytes("6GiB") == 6 * 2**30
+
+
+def _sized(size, label, dbt, duckdb, pandas=None):
+    totals = {"dbt": dbt, "duckdb": duckdb}
+    if pandas is not None:
+        totals["pandas"] = pandas
+    return {
+        "label": label,
+        "size": size,
+        "kind": "lines",
+        "runs": [{}],
+        "summary": {
+            tool: {"groups": {"total": {"seconds": seconds}}}
+            for tool, seconds in totals.items()
+        },
+    }
+
+
+def test_fixed_cost_is_the_smallest_size_subtracted_from_the_others():
+    results = {
+        "sizes": [
+            _sized(10_000_000, "10M", 40.0, 25.0, pandas=58.0),
+            _sized(10_000, "10k", 12.0, 2.0, pandas=2.0),
+            _sized(1_000_000, "1M", 10.0, 4.0),
+        ]
+    }
+    table = _fixed_cost_table(results)
+    assert table[0] == "## Size-independent cost (the 10k run)"
+    rows = [line for line in table if line.startswith(("| 1M", "| 10M"))]
+    # Sizes ascending. 1M: the project measured faster than at 10k (noise),
+    # and pandas did not run. 10M: 40 - 12 = 28 s above the fixed cost,
+    # pandas 58 - 2 = 56 s, the floor 25 - 2 = 23 s.
+    assert rows[0] == "| 1M | 10.0 | – | 4.00 | -2.00 | – | 2.00 | – | – (noise) |"
+    assert rows[1] == "| 10M | 40.0 | 58.0 | 25.0 | 28.0 | 56.0 | 23.0 | 2.0x | 1.2x |"
+
+
+def test_fixed_cost_needs_a_small_size():
+    one = {"sizes": [_sized(10_000, "10k", 12.0, 2.0)]}
+    big = {
+        "sizes": [
+            _sized(1_000_000, "1M", 10.0, 4.0),
+            _sized(10_000_000, "10M", 40.0, 25.0),
+        ]
+    }
+    assert _fixed_cost_table(one) == []
+    assert _fixed_cost_table(big) == []
 
 
 def test_monitor_records_limits(tmp_path):

@@ -399,6 +399,11 @@ def _steps_table(summary: dict) -> list[str]:
 FIXED_COST_MAX_ROWS = 100_000
 
 
+def _summary(block: dict[str, Any]) -> dict[str, Any]:
+    """The block's aggregate: as stored by the harness, else computed."""
+    return block.get("summary") or aggregate(block)
+
+
 def _total(summary: dict, tool: str) -> float | None:
     entry = ((summary.get(tool) or {}).get("groups") or {}).get("total")
     return entry["seconds"] if entry else None
@@ -433,8 +438,7 @@ def _fixed_cost_table(results: dict[str, Any]) -> list[str]:
     smallest = min(blocks, key=lambda b: b["size"])
     if smallest["size"] > FIXED_COST_MAX_ROWS:
         return []
-    summaries = {id(b): b.get("summary") or aggregate(b) for b in blocks}
-    fixed = {t: _total(summaries[id(smallest)], t) for t in TOOLS}
+    fixed = {t: _total(_summary(smallest), t) for t in TOOLS}
     if fixed["dbt"] is None:
         return []
     unit = "events" if smallest["kind"] == "events" else "lines"
@@ -455,7 +459,8 @@ def _fixed_cost_table(results: dict[str, Any]) -> list[str]:
     for block in sorted(blocks, key=lambda b: b["size"]):
         if block is smallest:
             continue
-        totals = {t: _total(summaries[id(block)], t) for t in TOOLS}
+        summary = _summary(block)
+        totals = {t: _total(summary, t) for t in TOOLS}
         above = {
             t: totals[t] - fixed[t]
             if totals[t] is not None and fixed[t] is not None
@@ -538,7 +543,7 @@ def render(results: dict[str, Any]) -> str:
         if block.get("dataset_error"):
             lines += [f"Data generation failed: {block['dataset_error']}", ""]
             continue
-        summary = block.get("summary") or aggregate(block)
+        summary = _summary(block)
         counts = ", ".join(
             f"{TOOL_TITLES[t]} {summary[t]['usable']}/{summary[t]['runs']}"
             for t in TOOLS

@@ -6,9 +6,12 @@ seed<seed>/`` holds ``events.parquet`` with about ``size`` events. Events are
 generated per customer, so the number of customers is chosen from the events
 per customer measured on a 50,000-customer pilot (cached as
 ``events-pilot-seed<seed>``); the count lands within a few percent of
-``size``. A directory is reused when its ``params.json`` matches what would
-be generated now (seed, requested size, format, generator version and story
-parameters); otherwise it is regenerated. Generation runs in a subprocess
+``size``. ``--story KEY=VALUE`` (bench.run) changes a model parameter of
+the generator (``alpha=25``: about twice the customers per order line) and
+adds it to the directory name (``lines-10M-seed42-alpha25``). A directory
+is reused when its ``params.json`` matches what would be generated now
+(seed, requested size, format, generator version and story parameters);
+otherwise it is regenerated. Generation runs in a subprocess
 (``python -m python_udfs.generator``) under the harness's limits.
 """
 
@@ -62,8 +65,42 @@ class Dataset:
         }
 
 
-def _expected(seed: int, requested: dict[str, int | None], events: bool) -> dict:
-    config = asdict(GeneratorConfig(seed=seed))
+STORY_PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "v")
+
+
+def parse_story(items: list[str] | None) -> dict[str, float]:
+    """``["alpha=25", ...]`` -> ``{"alpha": 25.0}`` for the generator's model
+    parameters (:data:`STORY_PARAMETERS`); checked by the generator's own
+    validation, so a bad value fails here and not after minutes of work."""
+    story: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in STORY_PARAMETERS:
+            raise ValueError(
+                "--story wants KEY=VALUE with KEY one of "
+                f"{', '.join(STORY_PARAMETERS)}; got {item!r}"
+            )
+        try:
+            story[key] = float(value)
+        except ValueError:
+            raise ValueError(f"--story {key}: {value!r} is not a number") from None
+    GeneratorConfig(**story).validate()
+    return story
+
+
+def story_suffix(story: dict[str, float] | None) -> str:
+    """Cache-directory suffix of a non-default story (``-alpha25``), or ``""``."""
+    return "".join(f"-{k}{v:g}" for k, v in sorted((story or {}).items()))
+
+
+def _expected(
+    seed: int,
+    requested: dict[str, int | None],
+    events: bool,
+    story: dict[str, float] | None = None,
+) -> dict:
+    config = asdict(GeneratorConfig(seed=seed, **(story or {})))
     return {
         "generator_version": GENERATOR_VERSION,
         "format": "parquet",
@@ -125,9 +162,10 @@ def _generate(
     requested: dict[str, int | None],
     events: bool,
     timeout: float,
+    story: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], float]:
     """Run the generator in a subprocess; return params and seconds."""
-    expected = _expected(seed, requested, events)
+    expected = _expected(seed, requested, events, story)
     params = _cached(directory, expected)
     if params is not None:
         return params, None
@@ -147,6 +185,8 @@ def _generate(
     for key, value in requested.items():
         if value is not None:
             cmd += [f"--{key}", str(value)]
+    for key, value in sorted((story or {}).items()):
+        cmd += [f"--{key}", repr(value)]
     if events:
         cmd.append("--events")
     log = directory / "generate.log"
@@ -170,30 +210,45 @@ def _generate(
     return params, outcome.wall_seconds
 
 
-def order_lines(cache: Path, size: int, seed: int, timeout: float) -> Dataset:
-    """Order lines (at least ``size`` rows, dirty rows included)."""
-    directory = cache / f"lines-{count_label(size)}-seed{seed}"
+def order_lines(
+    cache: Path,
+    size: int,
+    seed: int,
+    timeout: float,
+    story: dict[str, float] | None = None,
+) -> Dataset:
+    """Order lines (at least ``size`` rows, dirty rows included), from the
+    generator's default story or one with ``story``'s model parameters."""
+    directory = cache / f"lines-{count_label(size)}-seed{seed}{story_suffix(story)}"
     params, seconds = _generate(
-        directory, seed, {"customers": None, "lines": size}, False, timeout
+        directory, seed, {"customers": None, "lines": size}, False, timeout, story
     )
     path = directory / params["files"]["order_lines"]
     return Dataset("lines", size, directory, path, params, seconds)
 
 
-def events(cache: Path, size: int, seed: int, timeout: float) -> Dataset:
+def events(
+    cache: Path,
+    size: int,
+    seed: int,
+    timeout: float,
+    story: dict[str, float] | None = None,
+) -> Dataset:
     """About ``size`` REES46-style events (customers chosen from a pilot)."""
+    suffix = story_suffix(story)
     pilot, _ = _generate(
-        cache / f"events-pilot-seed{seed}",
+        cache / f"events-pilot-seed{seed}{suffix}",
         seed,
         {"customers": PILOT_CUSTOMERS, "lines": None},
         True,
         timeout,
+        story,
     )
     per_customer = pilot["events"]["events_written"] / pilot["n_customers"]
     customers = max(1, math.ceil(size / per_customer))
-    directory = cache / f"events-{count_label(size)}-seed{seed}"
+    directory = cache / f"events-{count_label(size)}-seed{seed}{suffix}"
     params, seconds = _generate(
-        directory, seed, {"customers": customers, "lines": None}, True, timeout
+        directory, seed, {"customers": customers, "lines": None}, True, timeout, story
     )
     path = directory / params["files"]["events"]
     return Dataset("events", size, directory, path, params, seconds)

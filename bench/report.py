@@ -507,6 +507,16 @@ def render(results: dict[str, Any]) -> str:
         f"run: {settings['timeout']:.0f} s (dbt {settings['dbt_timeout']:.0f} s) "
         f"and {settings['memory_limit_gb']:g} GB RSS of the process tree; memory "
         "sampled every 50 ms.",
+        *(
+            [
+                "- Generator story: the defaults but "
+                + ", ".join(f"{k}={v:g}" for k, v in sorted(settings["story"].items()))
+                + " (`--story`), so the customers per order line differ from the "
+                "default runs'"
+            ]
+            if settings.get("story")
+            else []
+        ),
         f"- Load average at start / end: {results.get('loadavg_start')} / "
         f"{results.get('loadavg_end')} (shared machine: expect noise)",
         "",

@@ -73,6 +73,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=42, help="generator seed (42)")
     parser.add_argument(
+        "--story",
+        action="append",
+        metavar="KEY=VALUE",
+        help="generator model parameter other than the default (repeatable; "
+        "r, alpha, a, b, p, q, v), e.g. alpha=25 for about twice the customers "
+        "per order line; the data is cached under its own name",
+    )
+    parser.add_argument(
         "--duckdb-memory-limit",
         default="6GB",
         help="DuckDB memory_limit for dbt (CV_DUCKDB_MEMORY_LIMIT) and the floor (6GB)",
@@ -182,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.repeats < 1:
         raise SystemExit("--repeats must be >= 1")
     tools = _stages(args.stages)
+    try:
+        story = data.parse_story(args.story)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     memory_limit = parse_bytes(args.memory_limit)
     out = Path(args.out).resolve()
     cache = Path(args.cache).resolve()
@@ -190,7 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="cv-bench-", dir=args.tmp))
     input_format = "events" if args.events else "transactions"
     created = report.now_iso()
-    label = args.label or report.label_for(sizes, args.events)
+    label = args.label or report.label_for(sizes, args.events) + data.story_suffix(
+        story
+    )
     base = f"{created[:10]}-{label}"
     logs = out / "logs" / base
 
@@ -207,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "tools": tools,
             "input_format": input_format,
             "seed": args.seed,
+            "story": story,
             "duckdb_memory_limit": args.duckdb_memory_limit,
             "memory_limit_bytes": memory_limit,
             "memory_limit_gb": memory_limit / 1e9,
@@ -233,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["sizes"].append(block)
             try:
                 make = data.events if args.events else data.order_lines
-                dataset = make(cache, size, args.seed, args.generate_timeout)
+                dataset = make(cache, size, args.seed, args.generate_timeout, story)
             except Exception as exc:  # recorded; next size
                 block["dataset_error"] = f"{type(exc).__name__}: {exc}"
                 _say(f"{block['label']}: data generation failed: {exc}")

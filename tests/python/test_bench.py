@@ -15,7 +15,7 @@ import pytest
 # repository root, as `python -m bench.run` does.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import duckdb_floor, pandas_pipeline  # noqa: E402
+from bench import data, duckdb_floor, pandas_pipeline  # noqa: E402
 from bench.common import count_label, parse_bytes, parse_count  # noqa: E402
 from bench.incremental import (  # noqa: E402
     mart_checksums,
@@ -139,6 +139,34 @@ def test_sizes_round_trip():
     assert count_label(100_000) == "100k"
     assert parse_bytes("20GB") == 20 * 10**9
     assert parse_bytes("6GiB") == 6 * 2**30
+
+
+def test_story_parses_model_parameters_and_refuses_others():
+    assert data.parse_story(["alpha=25", "b=3"]) == {"alpha": 25.0, "b": 3.0}
+    assert data.parse_story(None) == {}
+    assert data.story_suffix({"b": 3.0, "alpha": 25.0}) == "-alpha25-b3"
+    assert data.story_suffix({}) == ""
+    for bad, message in (
+        (["seed=3"], "KEY one of"),
+        (["alpha"], "KEY one of"),
+        (["alpha=many"], "not a number"),
+        (["alpha=-1"], "alpha must be a positive number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            data.parse_story(bad)
+
+
+def test_story_data_is_cached_apart_with_more_customers_per_line(tmp_path):
+    default = data.order_lines(tmp_path, 3000, 5, timeout=120)
+    story = data.order_lines(tmp_path, 3000, 5, timeout=120, story={"alpha": 25.0})
+    assert default.directory.name == "lines-3k-seed5"
+    assert story.directory.name == "lines-3k-seed5-alpha25"
+    assert story.params["parameters"]["bgnbd"]["alpha"] == 25.0
+    # A slower purchase rate: fewer orders per customer, so more customers
+    # for the same number of lines.
+    assert story.params["n_customers"] > 1.5 * default.params["n_customers"]
+    again = data.order_lines(tmp_path, 3000, 5, timeout=120, story={"alpha": 25.0})
+    assert again.generated_seconds is None  # reused, not regenerated
 
 
 def _sized(size, label, dbt, duckdb, pandas=None):

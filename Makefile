@@ -23,7 +23,7 @@ FIXTURE := $(FIXTURE_DIR)/order_lines.csv
 TEST_WAREHOUSE := warehouse/test.duckdb
 
 .PHONY: help setup sample build test lint docs clean report browser bench \
-	bench-large bench-incremental bench-incremental-large
+	bench-large bench-customers bench-incremental bench-incremental-large
 
 help:
 	@echo "make build   create .venv, generate the sample, dbt build into warehouse/"
@@ -32,6 +32,7 @@ help:
 	@echo "make report  render reports/customer_value.html from the warehouse"
 	@echo "make browser install headless Chromium (report screenshots, browser tests)"
 	@echo "make bench   benchmark 10k, 1M and 10M lines (bench-large: 100M)"
+	@echo "make bench-customers  the same with 1.16M customers at 10M lines"
 	@echo "make bench-incremental  nightly run vs full rebuild, 10M (-large: 100M)"
 	@echo "make docs    dbt docs generate"
 	@echo "make clean   remove target/, logs/ and the generated warehouse files"
@@ -83,6 +84,10 @@ bench: setup
 
 bench-large: setup
 	$(BIN)/python -m bench.run --sizes 100M --repeats 1
+
+# The same with about twice the customers per line (1.16M at 10M lines).
+bench-customers: setup
+	$(BIN)/python -m bench.run --sizes 10k,1M,10M --repeats 3 --story alpha=25
 
 # A nightly incremental run (history + one appended day) against a full
 # rebuild, with a check that their marts are equal.

@@ -120,7 +120,7 @@ def _assert_same_tables(got, expected):
     assert "fct_customer_clv" in got and "fct_rfm_segment_transitions" in got
     for name in expected:
         pd.testing.assert_frame_equal(
-            got[name], expected[name], check_exact=False, rtol=1e-9, obj=name
+            got[name], expected[name], check_exact=True, obj=name
         )
 
 

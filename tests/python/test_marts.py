@@ -18,6 +18,7 @@ from conftest import (
     require,
     tampered_data_test,
 )
+from mart_checksums import differences, expected_checksums, mart_checksums
 
 FIXTURE_INPUTS = FIXTURES / "inputs"
 
@@ -333,3 +334,43 @@ def test_revenue_marts_reconcile_test_names_the_mart_that_does_not(run_dbt):
     assert broken.query(
         "select mart from main_dbt_test__audit.assert_revenue_marts_reconcile"
     ) == [("fct_revenue_by_store_monthly",)]
+
+
+@pytest.mark.parametrize("build", ["fixture", "online_retail"])
+def test_marts_equal_the_committed_checksums(build, generated_marts_build, request):
+    """Every mart is bit-identical to the committed checksums of the same
+    build (tests/fixtures/mart_checksums.json): a change that is not meant
+    to change any output (a refactoring) must pass this unchanged; one that
+    is meant to rewrites the entry, see tests/python/mart_checksums.py."""
+    if build == "fixture":
+        result, _ = generated_marts_build
+    else:
+        result, _ = request.getfixturevalue("online_retail_build")
+    actual = mart_checksums(result.warehouse)
+    assert differences(actual, expected_checksums(build)) == []
+
+
+def test_mart_checksums_see_one_bit_of_one_double(generated_marts_build, tmp_path):
+    """The checksum of a mart changes when one double of one row moves by
+    one unit in the last place, and only that mart's does; the order rows
+    were written in does not count."""
+    result, _ = generated_marts_build
+    before = mart_checksums(result.warehouse)
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(result.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute(
+            "create or replace table fct_customer_rfm as "
+            "select * from fct_customer_rfm order by customer_id desc"
+        )
+        conn.execute(
+            "update fct_clv_summary set avg_p_alive = nextafter(avg_p_alive, 2) "
+            "where clv_decile = 1"
+        )
+    after = mart_checksums(warehouse)
+    assert differences(after, before) == ["fct_clv_summary: md5 differ"]
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("alter table fct_clv_summary drop column avg_p_alive")
+    assert differences(mart_checksums(warehouse), before) == [
+        "fct_clv_summary: columns, md5 differ"
+    ]

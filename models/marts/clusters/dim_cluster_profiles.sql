@@ -56,12 +56,12 @@ profiles as (
         count(*) as customers,
         avg(recency_days) as centroid_recency_days,
         avg(frequency) as centroid_frequency,
-        avg(monetary) as centroid_monetary,
+        {{ cv_exact_avg('monetary') }} as centroid_monetary,
         {{ cv_median('recency_days') }} as median_recency_days,
         {{ cv_median('frequency') }} as median_frequency,
         {{ cv_median('monetary') }} as median_monetary,
-        sum(net_revenue) as net_revenue,
-        avg(clv_long) as mean_predicted_clv
+        {{ cv_exact_sum('net_revenue') }} as net_revenue,
+        {{ cv_exact_avg('clv_long') }} as mean_predicted_clv
     from members
     group by cluster_id, cluster_name
 ),

@@ -13,16 +13,13 @@ deciles as (
     select
         clv_decile,
         count(*) as customers,
-        sum(clv_long) as predicted_clv,
-        sum(historic_value) as historic_revenue,
-        sum(
-            case
-                when p_alive < {{ var('clv_at_risk_p_alive') }}
-                    then historic_value
-                else 0
-            end
-        ) as revenue_at_risk,
-        avg(p_alive) as avg_p_alive
+        {{ cv_exact_sum('clv_long') }} as predicted_clv,
+        {{ cv_exact_sum('historic_value') }} as historic_revenue,
+        {{ cv_exact_sum(
+            'case when p_alive < ' ~ var('clv_at_risk_p_alive')
+            ~ ' then historic_value else 0 end'
+        ) }} as revenue_at_risk,
+        {{ cv_exact_avg('p_alive') }} as avg_p_alive
     from customers
     group by clv_decile
 ),

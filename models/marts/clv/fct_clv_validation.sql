@@ -67,21 +67,46 @@ grouped as (
     from predicted
 ),
 
+centred as (
+    {#- Deviations from the group means, for the correlation: summed exactly
+        (cv_exact_sum) like every sum here, so that the mart does not depend
+        on the order the rows arrive in. #}
+    select
+        grouped.*,
+        predicted - {{ cv_exact_avg(
+            'predicted', 'over (partition by group_name)'
+        ) }} as predicted_deviation,
+        actual - {{ cv_exact_avg(
+            'actual', 'over (partition by group_name)'
+        ) }} as actual_deviation
+    from grouped
+),
+
 metrics as (
     select
         group_name,
         calibration_frequency_min,
         count(*) as customers,
         sum(actual) as actual_repeat_purchases,
-        sum(predicted) as predicted_repeat_purchases,
-        avg(abs(predicted - actual)) as mae,
-        sqrt(avg((predicted - actual) * (predicted - actual))) as rmse,
-        corr(predicted, actual) as correlation,
-        avg(actual_order_value) as actual_mean_order_value,
-        avg(predicted_order_value) as predicted_mean_order_value,
+        {{ cv_exact_sum('predicted') }} as predicted_repeat_purchases,
+        {{ cv_exact_avg('abs(predicted - actual)') }} as mae,
+        sqrt({{ cv_exact_avg('(predicted - actual) * (predicted - actual)') }})
+            as rmse,
+        {#- Pearson's r; NaN where a variance is 0, as corr() gives. #}
+        cast({{ cv_exact_sum('predicted_deviation * actual_deviation') }}
+            as double)
+        / sqrt(
+            cast({{ cv_exact_sum('predicted_deviation * predicted_deviation') }}
+                as double)
+            * cast({{ cv_exact_sum('actual_deviation * actual_deviation') }}
+                as double)
+        ) as correlation,
+        {{ cv_exact_avg('actual_order_value') }} as actual_mean_order_value,
+        {{ cv_exact_avg('predicted_order_value') }}
+            as predicted_mean_order_value,
         max(calibration_end) as calibration_end,
         max(observation_end) as holdout_end
-    from grouped
+    from centred
     group by group_name, calibration_frequency_min
 ),
 

@@ -23,10 +23,10 @@ segments as (
     select
         segment,
         count(*) as customers,
-        sum(net_revenue) as net_revenue,
+        {{ cv_exact_sum('net_revenue') }} as net_revenue,
         avg(recency_days) as avg_recency_days,
         avg(frequency) as avg_frequency,
-        avg(monetary) as avg_monetary
+        {{ cv_exact_avg('monetary') }} as avg_monetary
     from customers
     group by segment
 ),
@@ -34,7 +34,7 @@ segments as (
 totals as (
     select
         count(*) as customers,
-        sum(net_revenue) as net_revenue
+        {{ cv_exact_sum('net_revenue') }} as net_revenue
     from customers
 ),
 

@@ -3,9 +3,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import AgglomerativeClustering, KMeans
+from sklearn.cluster import AgglomerativeClustering
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score
 
 from python_udfs import clustering
 from python_udfs.clustering import (
@@ -187,41 +187,11 @@ def test_select_k_on_prepared_features():
     assert diag.loc[diag["chosen"], "k"].tolist() == [4]
 
 
-@pytest.mark.parametrize("working_memory_mb", [8, 0.05])
-def test_silhouettes_equal_scikit_learn(monkeypatch, working_memory_mb):
-    """One pass over the distances scores every labelling as
-    silhouette_score does, with several chunks too (0.05 MB is ~16 rows of
-    400), including a singleton cluster and duplicate points."""
-    monkeypatch.setattr(clustering, "_WORKING_MEMORY_MB", working_memory_mb)
-    rng = np.random.default_rng(11)
-    X = rng.normal(size=(400, 3))
-    X[10:20] = X[5]  # exact duplicates: distance 0 within and across clusters
-    label_sets = [rng.integers(0, k, size=len(X)) for k in (2, 3, 5, 8)]
-    label_sets.append(
-        KMeans(n_clusters=4, n_init=1, random_state=0).fit_predict(X) + 10
-    )
-    singleton = label_sets[1].copy()
-    singleton[7] = 99  # a cluster of one point scores 0 for that point
-    label_sets.append(singleton)
-    got = clustering._silhouettes(X, label_sets)
-    want = [silhouette_score(X, labels) for labels in label_sets]
-    assert len(got) == len(want)
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
-
-
-def test_quality_is_nan_for_one_cluster_or_all_singletons():
-    X = np.random.default_rng(3).normal(size=(20, 3))
-    one, each, two = np.zeros(20), np.arange(20), np.arange(20) % 2
-    quality = clustering._quality(X, [one, two, each])
-    assert np.isnan(quality[0]).all() and np.isnan(quality[2]).all()
-    assert quality[1][0] == pytest.approx(silhouette_score(X, two), abs=1e-12)
-
-
 def test_select_k_ties_go_to_smaller_k(monkeypatch):
     df, _ = make_rfm_blobs(300, seed=5)
     X, _, _ = prepare_features(df)
     monkeypatch.setattr(
-        clustering,
+        clustering.quality,
         "_quality",
         lambda X, label_sets: [(0.5, 1.0, 1.0)] * len(label_sets),
     )
@@ -541,45 +511,16 @@ def test_parse_features_accepts_lists_and_rendered_vars(value):
     assert parse_features(value) == ["recency_days", "monetary"]
 
 
-@pytest.mark.parametrize(
-    ("n", "d", "k"), [(1_000, 3, 5), (150_000, 3, 8), (5_000, 1, 3)]
-)
-def test_assign_equals_the_row_wise_formula_with_ties(n: int, d: int, k: int) -> None:
-    """The column-at-a-time nearest-centre search gives the labels and
-    squared distances of the plain row-wise formula bit for bit, first
-    centre on ties (rounded data and a repeated centre make many)."""
-    from python_udfs.clustering import _assign, _Fit
+def test_choose_k_takes_the_parameters_of_cluster_customers():
+    """choose_k binds its arguments to cluster_customers's signature: the
+    same order and defaults, and an unknown one is a TypeError."""
+    from python_udfs.clustering import choose_k
 
-    rng = np.random.default_rng(n)
-    X = np.round(rng.normal(size=(n, d)), 1)
-    centers = np.round(rng.normal(size=(k, d)), 1)
-    centers[1] = centers[0]
-    d2 = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
-    expected_labels = d2.argmin(axis=1)
-    labels, sq_dist = _assign(X, _Fit(centers=centers))
-    np.testing.assert_array_equal(labels, expected_labels)
-    np.testing.assert_array_equal(sq_dist, d2[np.arange(n), expected_labels])
-    assert not (labels == 1).any()  # the repeated centre never wins a tie
-
-
-def test_distinct_count_stops_early_only_when_enough_rows_are_distinct():
-    """_count_distinct(X, enough=k) may stop after a prefix that already holds
-    k distinct rows, and counts everything when the prefix does not."""
-    n = 3 * clustering._DISTINCT_PROBE_ROWS
-    spread = np.random.default_rng(0).normal(size=(n, 3))
-    assert clustering._count_distinct(spread, enough=8) >= 8
-    assert clustering._count_distinct(spread) == n
-    # Identical rows up front, the only other points at the very end.
-    uniform = np.zeros((n, 3))
-    uniform[-3:, 0] = [1.0, 2.0, 3.0]
-    assert clustering._count_distinct(uniform, enough=8) == 4
-    many = pd.DataFrame(
-        {
-            "customer_id": [f"c{i:06d}" for i in range(n)],
-            "recency_days": np.r_[np.ones(n - 3), [50.0, 90.0, 200.0]],
-            "frequency": np.r_[np.ones(n - 3), [2.0, 3.0, 4.0]],
-            "monetary": np.r_[np.ones(n - 3), [5.0, 9.0, 70.0]],
-        }
-    )
-    with pytest.warns(ClusteringWarning, match="k reduced from 8 to 4"):
-        assert clustering.cluster_customers(many, k=8).k == 4
+    df = make_rfm_noise(300, seed=2)
+    by_keyword = quiet(choose_k, df, method="kmeans", k=3, random_seed=5)
+    by_position = quiet(choose_k, df, "kmeans", 3, random_seed=5)
+    pd.testing.assert_frame_equal(by_position, by_keyword)
+    defaults = quiet(choose_k, df)
+    assert defaults["k"].tolist() == list(range(2, 11))
+    with pytest.raises(TypeError, match="n_clusters"):
+        choose_k(df, n_clusters=3)

@@ -12,7 +12,6 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from python_udfs import generator
 from python_udfs.generator import (
     DIRTY_KINDS,
     EVENT_COLUMNS,
@@ -21,6 +20,7 @@ from python_udfs.generator import (
     generate,
     main,
 )
+from python_udfs.generator.config import _GARBAGE_TIMESTAMPS
 
 CLEAN = GeneratorConfig(dirty_shares=dict.fromkeys(DIRTY_KINDS, 0.0))
 # Two random blocks (5,000 customers each), the second one truncated.
@@ -270,7 +270,7 @@ def test_csv_has_garbage_timestamps_that_do_not_parse(csv_run):
         [text[text != ""].drop_duplicates().tolist()],
     ).df()
     unparseable = set(parsed.loc[~parsed["ok"], "v"])
-    assert unparseable == set(generator._GARBAGE_TIMESTAMPS)
+    assert unparseable == set(_GARBAGE_TIMESTAMPS)
     n_garbage = text.isin(unparseable).sum()
     assert n_garbage == params["dirty_counts"]["unparseable_timestamp"] > 0
 

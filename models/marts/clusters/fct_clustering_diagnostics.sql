@@ -5,14 +5,16 @@ diagnostics as (
 ),
 
 final as (
+    {#- Types as the contract declares them (it checks each one): k is the
+        one column the Python model writes as bigint. -#}
     select
-        cast(method as varchar) as method,
+        method,
         cast(k as integer) as k,
-        cast(inertia as double) as inertia,
-        cast(silhouette as double) as silhouette,
-        cast(davies_bouldin as double) as davies_bouldin,
-        cast(calinski_harabasz as double) as calinski_harabasz,
-        cast(chosen as boolean) as chosen
+        inertia,
+        silhouette,
+        davies_bouldin,
+        calinski_harabasz,
+        chosen
     from diagnostics
 )
 

@@ -5,13 +5,15 @@ clustered as (
 ),
 
 final as (
+    {#- The contract checks every column's type; only the two ids the Python
+        model writes as bigint need a cast. -#}
     select
-        cast(customer_id as varchar) as customer_id,
+        customer_id,
         cast(cluster_id as integer) as cluster_id,
-        cast(cluster_name as varchar) as cluster_name,
-        cast(method as varchar) as method,
+        cluster_name,
+        method,
         cast(k as integer) as k,
-        cast(distance_to_centroid as double) as distance_to_centroid
+        distance_to_centroid
     from clustered
 )
 

@@ -193,11 +193,14 @@ class HeadlessChromium:
         )["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
+        self._set_viewport_height(self.height)
+
+    def _set_viewport_height(self, height: int) -> None:
         self.send(
             "Emulation.setDeviceMetricsOverride",
             {
                 "width": self.width,
-                "height": self.height,
+                "height": height,
                 "deviceScaleFactor": 1,
                 "mobile": False,
             },
@@ -406,15 +409,7 @@ class HeadlessChromium:
         height = self.height
         if full_page:
             height = int(self.evaluate("document.documentElement.scrollHeight"))
-            self.send(
-                "Emulation.setDeviceMetricsOverride",
-                {
-                    "width": self.width,
-                    "height": height,
-                    "deviceScaleFactor": 1,
-                    "mobile": False,
-                },
-            )
+            self._set_viewport_height(height)
             self._drain(0.5)  # let responsive charts settle at the new size
         data = self.send(
             "Page.captureScreenshot",
@@ -424,15 +419,7 @@ class HeadlessChromium:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(base64.b64decode(data))
         if full_page:
-            self.send(
-                "Emulation.setDeviceMetricsOverride",
-                {
-                    "width": self.width,
-                    "height": self.height,
-                    "deviceScaleFactor": 1,
-                    "mobile": False,
-                },
-            )
+            self._set_viewport_height(self.height)
         return out
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
 from markupsafe import Markup
 
-from python_udfs.report.page import _Chart
+from python_udfs.report.page import _Chart, _Section, _Table
 
 # Colours: one accent, a muted grey for context, red/green for direction.
 _BLUE = "#2563eb"
@@ -77,3 +78,86 @@ def _chart(fig: go.Figure, chart_id: str, takeaway: str) -> _Chart:
         default_height=f"{fig.layout.height}px",
     )
     return _Chart(takeaway=takeaway, html=Markup(html))
+
+
+def _add_bars(
+    fig: go.Figure,
+    categories: Any,
+    bars: Sequence[tuple[Any, str, str]],
+    hover: str,
+    orientation: str = "v",
+    **trace: Any,
+) -> None:
+    """Add one bar trace per ``(values, name, colour)`` of ``bars``.
+
+    Each bar's hover template is ``hover`` with ``{name}`` replaced by its
+    name; ``orientation="h"`` puts the categories on the y axis.
+    """
+    if orientation == "h":
+        trace["orientation"] = "h"
+    for values, name, color in bars:
+        axes = (
+            {"x": values, "y": categories}
+            if orientation == "h"
+            else {"x": categories, "y": values}
+        )
+        fig.add_bar(
+            **axes,
+            name=name,
+            marker_color=color,
+            hovertemplate=hover.replace("{name}", name),
+            **trace,
+        )
+
+
+def _add_percent_line(
+    fig: go.Figure, x: Any, percent: Any, name: str, hover: str
+) -> None:
+    """Add an orange line of percentages on the secondary axis ``y2``.
+
+    Its axis is styled by ``_PERCENT_AXIS`` (``yaxis2`` of :func:`_style`).
+    """
+    fig.add_scatter(
+        x=x,
+        y=percent,
+        name=name,
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": _ORANGE, "width": 2},
+        hovertemplate=hover,
+    )
+
+
+def _chart_section(
+    section_id: str,
+    title: str,
+    intro: str,
+    fig: go.Figure,
+    takeaway: str,
+    tables: Sequence[_Table] = (),
+) -> _Section:
+    """Return a section of one chart (div id ``chart-<section_id>``) and tables."""
+    return _Section(
+        id=section_id,
+        title=title,
+        intro=intro,
+        charts=[_chart(fig, section_id, takeaway)],
+        tables=list(tables),
+    )
+
+
+def _heatmap(
+    z: Any, x: Any, y: Any, hover: str, colorbar: dict[str, Any], **trace: Any
+) -> go.Figure:
+    """Return a figure of one heatmap in the report's colour scale."""
+    return go.Figure(
+        go.Heatmap(
+            z=z,
+            x=x,
+            y=y,
+            colorscale=_HEATMAP,
+            hovertemplate=hover,
+            colorbar=colorbar,
+            **trace,
+        )
+    )

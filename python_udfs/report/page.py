@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 from markupsafe import Markup
+
+from python_udfs.report.warehouse import _Warehouse
 
 
 @dataclass
@@ -98,3 +100,38 @@ class _Context:
     as_of: pd.Timestamp | None
     reference_month: pd.Timestamp | None  # last full month
     partial_month: pd.Timestamp | None  # last month, if incomplete
+
+
+def _mart_rows(
+    wh: _Warehouse, section_id: str, title: str, table: str, query: str
+) -> pd.DataFrame | _Section:
+    """Return the rows of ``query``, or the section's note when they are none.
+
+    The note says that ``table`` is missing from the warehouse, or that it
+    has no rows.
+    """
+    if missing := wh.missing(table):
+        return _missing_section(section_id, title, missing)
+    df = wh.df(query)
+    if df.empty:
+        return _empty_section(section_id, title, f"{table} has no rows.")
+    return df
+
+
+def _share_takeaway(
+    df: pd.DataFrame,
+    key: str,
+    top_text: Callable[[pd.Series], str],
+    largest_text: Callable[[pd.Series], str],
+) -> str:
+    """Sentence on the group of most revenue, and on the largest if another.
+
+    ``top_text`` describes the row of highest ``revenue_share``;
+    ``largest_text`` (appended) the row of most ``customers`` when its
+    ``key`` differs, else the sentence ends there.
+    """
+    top = df.loc[df["revenue_share"].idxmax()]
+    largest = df.loc[df["customers"].idxmax()]
+    if largest[key] != top[key]:
+        return top_text(top) + largest_text(largest)
+    return top_text(top) + "."

@@ -6,20 +6,13 @@ import math
 
 import plotly.graph_objects as go
 
-from python_udfs.report.charts import (
-    _INK,
-    _chart,
-    _style,
-)
-from python_udfs.report.formatting import (
-    _num,
-    _pct,
-)
+from python_udfs.report.charts import _INK, _chart_section, _style
+from python_udfs.report.formatting import _num, _pct
 from python_udfs.report.page import (
     _Context,
-    _empty_section,
-    _missing_section,
+    _mart_rows,
     _Section,
+    _share_takeaway,
     _Table,
 )
 from python_udfs.report.warehouse import _Warehouse
@@ -27,25 +20,22 @@ from python_udfs.report.warehouse import _Warehouse
 
 def _cluster_section(wh: _Warehouse, ctx: _Context) -> _Section:
     title = "Customer clusters"
-    if missing := wh.missing("dim_cluster_profiles"):
-        return _missing_section("clusters", title, missing)
-    df = wh.df("cluster_profiles")
-    if df.empty:
-        return _empty_section("clusters", title, "dim_cluster_profiles has no rows.")
-    top = df.loc[df["revenue_share"].idxmax()]
-    largest = df.loc[df["customers"].idxmax()]
-    takeaway = (
-        f"{top['cluster_name']} ({_pct(top['customer_share'])} of customers) bring "
-        f"{_pct(top['revenue_share'])} of net revenue"
-    )
-    if largest["cluster_id"] != top["cluster_id"]:
-        takeaway += (
+    df = _mart_rows(wh, "clusters", title, "dim_cluster_profiles", "cluster_profiles")
+    if isinstance(df, _Section):
+        return df
+    takeaway = _share_takeaway(
+        df,
+        "cluster_id",
+        lambda top: (
+            f"{top['cluster_name']} ({_pct(top['customer_share'])} of customers) "
+            f"bring {_pct(top['revenue_share'])} of net revenue"
+        ),
+        lambda largest: (
             f"; {largest['cluster_name']}, the largest cluster "
             f"({_pct(largest['customer_share'])}), brings "
             f"{_pct(largest['revenue_share'])}."
-        )
-    else:
-        takeaway += "."
+        ),
+    )
     size = df["customers"].astype(float)
     monetary = df["centroid_monetary"].clip(lower=1)
     fig = go.Figure(
@@ -124,13 +114,14 @@ def _cluster_section(wh: _Warehouse, ctx: _Context) -> _Section:
         numeric={1, 2, 3, 4, 5, 6, 7},
         caption="Cluster profiles (1 = lowest value)",
     )
-    return _Section(
-        id="clusters",
-        title=title,
-        intro=(
+    return _chart_section(
+        "clusters",
+        title,
+        (
             "Behaviour clusters on recency, frequency and monetary value: bubble "
             "area is the number of customers, colour the share of revenue."
         ),
-        charts=[_chart(fig, "clusters", takeaway)],
+        fig,
+        takeaway,
         tables=[table],
     )

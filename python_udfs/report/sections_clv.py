@@ -14,7 +14,10 @@ from python_udfs.report.charts import (
     _ORANGE,
     _PERCENT_AXIS,
     _RED,
+    _add_bars,
+    _add_percent_line,
     _chart,
+    _chart_section,
     _style,
 )
 from python_udfs.report.formatting import (
@@ -138,28 +141,21 @@ def _clv_section(wh: _Warehouse, ctx: _Context, variables: dict[str, Any]) -> _S
             "(%{customdata[1]:.1%})<extra></extra>"
         ),
     )
-    fig2.add_bar(
-        x=labels,
-        y=summary["historic_revenue"],
-        name="Historic revenue",
-        marker_color=_GREY,
-        hovertemplate="Decile %{x}<br>Historic revenue %{y:,.0f}<extra></extra>",
+    _add_bars(
+        fig2,
+        labels,
+        [
+            (summary["historic_revenue"], "Historic revenue", _GREY),
+            (summary["revenue_at_risk"], "Revenue at risk", _RED),
+        ],
+        "Decile %{x}<br>{name} %{y:,.0f}<extra></extra>",
     )
-    fig2.add_bar(
-        x=labels,
-        y=summary["revenue_at_risk"],
-        name="Revenue at risk",
-        marker_color=_RED,
-        hovertemplate="Decile %{x}<br>Revenue at risk %{y:,.0f}<extra></extra>",
-    )
-    fig2.add_scatter(
-        x=labels,
-        y=summary["cumulative_predicted_clv_share"] * 100,
-        name="Cumulative % of predicted CLV",
-        yaxis="y2",
-        mode="lines+markers",
-        line={"color": _ORANGE, "width": 2},
-        hovertemplate="Deciles 1\u2013%{x}: %{y:.1f}% of predicted CLV<extra></extra>",
+    _add_percent_line(
+        fig2,
+        labels,
+        summary["cumulative_predicted_clv_share"] * 100,
+        "Cumulative % of predicted CLV",
+        "Deciles 1\u2013%{x}: %{y:.1f}% of predicted CLV<extra></extra>",
     )
     _style(
         fig2,
@@ -315,13 +311,14 @@ def _validation_section(wh: _Warehouse, ctx: _Context) -> _Section:
             "range": [0, top * 1.15 if top > 0 else 1],
         },
     )
-    return _Section(
-        id="clv-validation",
-        title=title,
-        intro=(
+    return _chart_section(
+        "clv-validation",
+        title,
+        (
             "How far to trust the CLV: the model refitted on an earlier period, "
             "its predicted repeat purchases compared with what customers then did "
             "(labels: prediction error)."
         ),
-        charts=[_chart(fig, "clv-validation", takeaway)],
+        fig,
+        takeaway,
     )

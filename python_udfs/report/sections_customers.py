@@ -8,11 +8,13 @@ import plotly.graph_objects as go
 from python_udfs.report.charts import (
     _BLUE,
     _GREY,
-    _HEATMAP,
     _LIGHT_BLUE,
     _ORANGE,
     _PERCENT_AXIS,
-    _chart,
+    _add_bars,
+    _add_percent_line,
+    _chart_section,
+    _heatmap,
     _style,
 )
 from python_udfs.report.formatting import (
@@ -26,6 +28,7 @@ from python_udfs.report.formatting import (
 from python_udfs.report.page import (
     _Context,
     _empty_section,
+    _mart_rows,
     _missing_section,
     _Section,
 )
@@ -36,11 +39,11 @@ _MAX_COHORTS = 36  # rows of the cohort heatmap
 
 def _customers_section(wh: _Warehouse, ctx: _Context) -> _Section:
     title = "Active, new and returning customers"
-    if missing := wh.missing("fct_customers_monthly"):
-        return _missing_section("customers", title, missing)
-    df = wh.df("customers_monthly")
-    if df.empty:
-        return _empty_section("customers", title, "fct_customers_monthly has no rows.")
+    df = _mart_rows(
+        wh, "customers", title, "fct_customers_monthly", "customers_monthly"
+    )
+    if isinstance(df, _Section):
+        return df
     df["month"] = pd.to_datetime(df["month"])
     ref = ctx.reference_month
     refs = df[df["month"] == ref] if ref is not None else df.iloc[0:0]
@@ -63,30 +66,22 @@ def _customers_section(wh: _Warehouse, ctx: _Context) -> _Section:
     months = [_short_month(m) for m in df["month"]]
     fig = go.Figure()
     opacity = [0.45 if m == ctx.partial_month else 1.0 for m in df["month"]]
-    fig.add_bar(
-        x=months,
-        y=df["returning_customers"],
-        name="Returning",
-        marker_color=_BLUE,
+    _add_bars(
+        fig,
+        months,
+        [
+            (df["returning_customers"], "Returning", _BLUE),
+            (df["new_customers"], "New", _LIGHT_BLUE),
+        ],
+        "%{x}<br>{name} %{y:,}<extra></extra>",
         marker_opacity=opacity,
-        hovertemplate="%{x}<br>Returning %{y:,}<extra></extra>",
     )
-    fig.add_bar(
-        x=months,
-        y=df["new_customers"],
-        name="New",
-        marker_color=_LIGHT_BLUE,
-        marker_opacity=opacity,
-        hovertemplate="%{x}<br>New %{y:,}<extra></extra>",
-    )
-    fig.add_scatter(
-        x=months,
-        y=df["retention_rate"] * 100,
-        name="Retention rate (%)",
-        yaxis="y2",
-        mode="lines+markers",
-        line={"color": _ORANGE, "width": 2},
-        hovertemplate="%{x}<br>Retention %{y:.1f}%<extra></extra>",
+    _add_percent_line(
+        fig,
+        months,
+        df["retention_rate"] * 100,
+        "Retention rate (%)",
+        "%{x}<br>Retention %{y:.1f}%<extra></extra>",
     )
     _style(
         fig,
@@ -98,24 +93,23 @@ def _customers_section(wh: _Warehouse, ctx: _Context) -> _Section:
         xaxis={"type": "category"},
         legend_traceorder="normal",
     )
-    return _Section(
-        id="customers",
-        title=title,
-        intro=(
+    return _chart_section(
+        "customers",
+        title,
+        (
             "Active = bought in the month; new = first purchase that month; "
             "retention = share of last month's customers who bought again."
         ),
-        charts=[_chart(fig, "customers", takeaway)],
+        fig,
+        takeaway,
     )
 
 
 def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
     title = "Cohort retention"
-    if missing := wh.missing("fct_cohort_retention"):
-        return _missing_section("cohorts", title, missing)
-    df = wh.df("cohort_retention")
-    if df.empty:
-        return _empty_section("cohorts", title, "fct_cohort_retention has no rows.")
+    df = _mart_rows(wh, "cohorts", title, "fct_cohort_retention", "cohort_retention")
+    if isinstance(df, _Section):
+        return df
     df["cohort_month"] = pd.to_datetime(df["cohort_month"])
     df["month"] = pd.to_datetime(df["month"])
     cohorts = sorted(df["cohort_month"].unique())
@@ -144,22 +138,17 @@ def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
     z = (grid * 100).round(1)
     zmax = float(later["retention_rate"].max() * 100) if not later.empty else 100.0
     show_text = len(grid.columns) <= 25
-    fig = go.Figure(
-        go.Heatmap(
-            z=z.values,
-            x=[str(c) for c in grid.columns],
-            y=labels,
-            colorscale=_HEATMAP,
-            zmin=0,
-            zmax=max(zmax, 1.0),
-            texttemplate="%{z:.0f}" if show_text else None,
-            textfont={"size": 10},
-            hovertemplate=(
-                "Cohort %{y}<br>Month %{x}: %{z:.1f}% active<extra></extra>"
-            ),
-            colorbar={"title": {"text": "% active"}, "ticksuffix": "%"},
-            hoverongaps=False,
-        )
+    fig = _heatmap(
+        z.values,
+        [str(c) for c in grid.columns],
+        labels,
+        "Cohort %{y}<br>Month %{x}: %{z:.1f}% active<extra></extra>",
+        {"title": {"text": "% active"}, "ticksuffix": "%"},
+        zmin=0,
+        zmax=max(zmax, 1.0),
+        texttemplate="%{z:.0f}" if show_text else None,
+        textfont={"size": 10},
+        hoverongaps=False,
     )
     _style(
         fig,
@@ -168,10 +157,10 @@ def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
         yaxis={"autorange": "reversed", "title": None},
         margin={"l": 130, "r": 24, "t": 24, "b": 48},
     )
-    return _Section(
-        id="cohorts",
-        title=title,
-        intro=(
+    return _chart_section(
+        "cohorts",
+        title,
+        (
             "Each row is the customers who first bought in that month (size in "
             "brackets); cells show the % who bought again N months later. "
             "Month 0 is always 100% and the colour scale starts at month 1."
@@ -183,7 +172,8 @@ def _cohort_section(wh: _Warehouse, ctx: _Context) -> _Section:
                 else ""
             )
         ),
-        charts=[_chart(fig, "cohorts", takeaway)],
+        fig,
+        takeaway,
     )
 
 
@@ -223,10 +213,10 @@ def _funnel_section(wh: _Warehouse, ctx: _Context, input_format: str) -> _Sectio
         )
     )
     _style(fig, 300, margin={"l": 120, "r": 24, "t": 16, "b": 24}, showlegend=False)
-    return _Section(
-        id="funnel",
-        title=title,
-        intro=(
+    return _chart_section(
+        "funnel",
+        title,
+        (
             "Users who viewed, carted and purchased, summed over the days of "
             "fct_funnel_daily (a user active on two days counts twice); "
             "rates are the mart's, weighted by users."
@@ -236,5 +226,6 @@ def _funnel_section(wh: _Warehouse, ctx: _Context, input_format: str) -> _Sectio
                 else ""
             )
         ),
-        charts=[_chart(fig, "funnel", takeaway)],
+        fig,
+        takeaway,
     )

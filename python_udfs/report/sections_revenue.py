@@ -9,10 +9,10 @@ from python_udfs.report.charts import (
     _BLUE,
     _GREEN,
     _GREY,
-    _HEATMAP,
     _LIGHT_BLUE,
     _RED,
-    _chart,
+    _chart_section,
+    _heatmap,
     _style,
 )
 from python_udfs.report.formatting import (
@@ -25,22 +25,17 @@ from python_udfs.report.formatting import (
     _signed_pct,
     _text,
 )
-from python_udfs.report.page import (
-    _Context,
-    _empty_section,
-    _missing_section,
-    _Section,
-)
+from python_udfs.report.page import _Context, _mart_rows, _Section
 from python_udfs.report.warehouse import _Warehouse
+
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 def _revenue_section(wh: _Warehouse, ctx: _Context) -> _Section:
     title = "Monthly net revenue"
-    if missing := wh.missing("fct_revenue_monthly"):
-        return _missing_section("revenue", title, missing)
-    df = wh.df("revenue_monthly")
-    if df.empty:
-        return _empty_section("revenue", title, "fct_revenue_monthly has no rows.")
+    df = _mart_rows(wh, "revenue", title, "fct_revenue_monthly", "revenue_monthly")
+    if isinstance(df, _Section):
+        return df
     df["month"] = pd.to_datetime(df["month"])
     ref = ctx.reference_month
     if ref is None:
@@ -108,29 +103,29 @@ def _revenue_section(wh: _Warehouse, ctx: _Context) -> _Section:
         showlegend=False,
         margin={"t": 20},
     )
-    return _Section(
-        id="revenue",
-        title=title,
-        intro=(
+    return _chart_section(
+        "revenue",
+        title,
+        (
             "Net revenue = sales minus returns, by calendar month; labels give "
             "the change from the previous month."
         ),
-        charts=[_chart(fig, "revenue", takeaway)],
+        fig,
+        takeaway,
     )
-
-
-_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 def _weekday_hour_section(wh: _Warehouse, ctx: _Context) -> _Section:
     title = "When customers buy"
-    if missing := wh.missing("fct_revenue_by_weekday_hour"):
-        return _missing_section("weekday-hour", title, missing)
-    df = wh.df("revenue_by_weekday_hour")
-    if df.empty:
-        return _empty_section(
-            "weekday-hour", title, "fct_revenue_by_weekday_hour has no rows."
-        )
+    df = _mart_rows(
+        wh,
+        "weekday-hour",
+        title,
+        "fct_revenue_by_weekday_hour",
+        "revenue_by_weekday_hour",
+    )
+    if isinstance(df, _Section):
+        return df
     total = df["net_revenue"].sum()
     busy = df[df["orders"] > 0]
     if busy.empty:
@@ -162,17 +157,14 @@ def _weekday_hour_section(wh: _Warehouse, ctx: _Context) -> _Section:
         f"({_pct(by_day[best_day] / total, 0)})"
     )
     takeaway += f"; no orders on {', '.join(empty_days)}." if empty_days else "."
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid.values,
-            x=[f"{h:02d}" for h in hours],
-            y=_WEEKDAYS,
-            colorscale=_HEATMAP,
-            hovertemplate="%{y} %{x}:00<br>Net revenue %{z:,.0f}<extra></extra>",
-            colorbar={"title": {"text": "Net revenue"}, "tickformat": "~s"},
-            xgap=1,
-            ygap=1,
-        )
+    fig = _heatmap(
+        grid.values,
+        [f"{h:02d}" for h in hours],
+        _WEEKDAYS,
+        "%{y} %{x}:00<br>Net revenue %{z:,.0f}<extra></extra>",
+        {"title": {"text": "Net revenue"}, "tickformat": "~s"},
+        xgap=1,
+        ygap=1,
     )
     _style(
         fig,
@@ -180,23 +172,20 @@ def _weekday_hour_section(wh: _Warehouse, ctx: _Context) -> _Section:
         xaxis={"title": "Hour of day (reporting time zone)", "type": "category"},
         yaxis={"autorange": "reversed"},
     )
-    return _Section(
-        id="weekday-hour",
-        title=title,
-        intro="Net revenue by weekday and hour of the order.",
-        charts=[_chart(fig, "weekday-hour", takeaway)],
+    return _chart_section(
+        "weekday-hour",
+        title,
+        "Net revenue by weekday and hour of the order.",
+        fig,
+        takeaway,
     )
 
 
 def _store_section(wh: _Warehouse, ctx: _Context) -> _Section:
     title = "Revenue by store"
-    if missing := wh.missing("fct_revenue_by_store_monthly"):
-        return _missing_section("stores", title, missing)
-    df = wh.df("store_totals")
-    if df.empty:
-        return _empty_section(
-            "stores", title, "fct_revenue_by_store_monthly has no rows."
-        )
+    df = _mart_rows(wh, "stores", title, "fct_revenue_by_store_monthly", "store_totals")
+    if isinstance(df, _Section):
+        return df
     df["store_id"] = df["store_id"].map(lambda v: _text(v) or "(none)")
     total = df["net_revenue"].sum()
     if len(df) == 1:
@@ -256,9 +245,10 @@ def _store_section(wh: _Warehouse, ctx: _Context) -> _Section:
         margin={"l": 140, "r": 60, "t": 16, "b": 48},
         showlegend=False,
     )
-    return _Section(
-        id="stores",
-        title=title,
-        intro="Net revenue over the whole period by store (country, branch or market).",
-        charts=[_chart(fig, "stores", takeaway)],
+    return _chart_section(
+        "stores",
+        title,
+        "Net revenue over the whole period by store (country, branch or market).",
+        fig,
+        takeaway,
     )

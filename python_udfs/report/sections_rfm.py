@@ -7,23 +7,20 @@ import plotly.graph_objects as go
 from python_udfs.report.charts import (
     _BLUE,
     _GREY,
-    _HEATMAP,
-    _chart,
+    _add_bars,
+    _chart_section,
+    _heatmap,
     _style,
 )
-from python_udfs.report.formatting import (
-    _month,
-    _num,
-    _pct,
-    _short_month,
-    _text,
-)
+from python_udfs.report.formatting import _month, _num, _pct, _short_month, _text
 from python_udfs.report.page import (
     _Cell,
     _Context,
     _empty_section,
+    _mart_rows,
     _missing_section,
     _Section,
+    _share_takeaway,
     _Table,
 )
 from python_udfs.report.warehouse import _Warehouse
@@ -33,41 +30,34 @@ _NEW_CUSTOMER = "(new customer)"
 
 def _segments_section(wh: _Warehouse, ctx: _Context) -> _Section:
     title = "RFM segments"
-    if missing := wh.missing("fct_rfm_segment_summary"):
-        return _missing_section("segments", title, missing)
-    df = wh.df("rfm_segment_summary")
-    if df.empty:
-        return _empty_section("segments", title, "fct_rfm_segment_summary has no rows.")
-    top = df.loc[df["revenue_share"].idxmax()]
-    largest = df.loc[df["customers"].idxmax()]
-    takeaway = (
-        f"{top['segment']} are {_pct(top['customer_share'])} of customers and bring "
-        f"{_pct(top['revenue_share'])} of net revenue"
+    df = _mart_rows(
+        wh, "segments", title, "fct_rfm_segment_summary", "rfm_segment_summary"
     )
-    if largest["segment"] != top["segment"]:
-        takeaway += (
+    if isinstance(df, _Section):
+        return df
+    takeaway = _share_takeaway(
+        df,
+        "segment",
+        lambda top: (
+            f"{top['segment']} are {_pct(top['customer_share'])} of customers and "
+            f"bring {_pct(top['revenue_share'])} of net revenue"
+        ),
+        lambda largest: (
             f"; {largest['segment']} is the largest segment "
             f"({_pct(largest['customer_share'])} of customers, "
             f"{_pct(largest['revenue_share'])} of revenue)."
-        )
-    else:
-        takeaway += "."
-    fig = go.Figure()
-    fig.add_bar(
-        y=df["segment"],
-        x=df["customer_share"] * 100,
-        name="% of customers",
-        orientation="h",
-        marker_color=_GREY,
-        hovertemplate="%{y}<br>%{x:.1f}% of customers<extra></extra>",
+        ),
     )
-    fig.add_bar(
-        y=df["segment"],
-        x=df["revenue_share"] * 100,
-        name="% of net revenue",
+    fig = go.Figure()
+    _add_bars(
+        fig,
+        df["segment"],
+        [
+            (df["customer_share"] * 100, "% of customers", _GREY),
+            (df["revenue_share"] * 100, "% of net revenue", _BLUE),
+        ],
+        "%{y}<br>%{x:.1f}{name}<extra></extra>",
         orientation="h",
-        marker_color=_BLUE,
-        hovertemplate="%{y}<br>%{x:.1f}% of net revenue<extra></extra>",
     )
     _style(
         fig,
@@ -105,14 +95,15 @@ def _segments_section(wh: _Warehouse, ctx: _Context) -> _Section:
         wide={0, 6},
         caption="RFM segment summary, in priority order",
     )
-    return _Section(
-        id="segments",
-        title=title,
-        intro=(
+    return _chart_section(
+        "segments",
+        title,
+        (
             "Customers scored on recency, frequency and monetary value and named "
             "by segment; the table says what to do with each."
         ),
-        charts=[_chart(fig, "segments", takeaway)],
+        fig,
+        takeaway,
         tables=[table],
     )
 
@@ -165,26 +156,23 @@ def _migration_section(wh: _Warehouse, ctx: _Context) -> _Section:
             f"{biggest['from_segment']} to {biggest['to_segment']}"
         )
     takeaway += f"; {_num(new)} new customers joined." if new else "."
-    fig = go.Figure(
-        go.Heatmap(
-            z=row_share.values,
-            x=list(counts.columns),
-            y=list(counts.index),
-            customdata=counts.values,
-            colorscale=_HEATMAP,
-            zmin=0,
-            zmax=100,
-            text=counts.astype(int).astype(str).where(counts > 0, "").values,
-            texttemplate="%{text}",
-            textfont={"size": 10},
-            hovertemplate=(
-                "%{y} \u2192 %{x}<br>%{customdata:,} customers "
-                "(%{z:.1f}% of %{y})<extra></extra>"
-            ),
-            colorbar={"title": {"text": "% of row"}, "ticksuffix": "%"},
-            xgap=1,
-            ygap=1,
-        )
+    fig = _heatmap(
+        row_share.values,
+        list(counts.columns),
+        list(counts.index),
+        (
+            "%{y} \u2192 %{x}<br>%{customdata:,} customers "
+            "(%{z:.1f}% of %{y})<extra></extra>"
+        ),
+        {"title": {"text": "% of row"}, "ticksuffix": "%"},
+        customdata=counts.values,
+        zmin=0,
+        zmax=100,
+        text=counts.astype(int).astype(str).where(counts > 0, "").values,
+        texttemplate="%{text}",
+        textfont={"size": 10},
+        xgap=1,
+        ygap=1,
     )
     _style(
         fig,
@@ -201,12 +189,13 @@ def _migration_section(wh: _Warehouse, ctx: _Context) -> _Section:
         },
         margin={"l": 150, "r": 24, "t": 16, "b": 110},
     )
-    return _Section(
-        id="migration",
-        title=title,
-        intro=(
+    return _chart_section(
+        "migration",
+        title,
+        (
             "Where each segment's customers were one month later: numbers are "
             "customers, colour is the share of the row."
         ),
-        charts=[_chart(fig, "migration", takeaway)],
+        fig,
+        takeaway,
     )

@@ -16,9 +16,9 @@ import pandas as pd
 __all__ = ["RUN_COLUMNS", "load_columns", "table_names"]
 
 #: Columns that record the run that computed a row (its timestamps, the
-#: input file it came from), not what the row says: left out when two
-#: builds of the same data are compared.
-RUN_COLUMNS = ("computed_at", "updated_at", "fitted_at", "source_file")
+#: input file or path it came from), not what the row says: left out when
+#: two builds of the same data are compared.
+RUN_COLUMNS = ("computed_at", "updated_at", "fitted_at", "source_file", "input_path")
 
 
 def _quote(name: str) -> str:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install headless Chromium for `python -m python_udfs.report --screenshot` and
-# the browser tests in tests/python/test_report.py (they skip without it).
+# the browser tests in tests/python/test_report_browser.py (they skip without it).
 #
 # Idempotent: does nothing when a Chromium is already there. Never fails the
 # caller: when it cannot install (not root and no password-less sudo, no

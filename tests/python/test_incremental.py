@@ -51,8 +51,7 @@ def _tables(warehouse) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         names = table_names(conn, ("fct", "dim", "int", "base"))
         tables = {}
-        # int_run_metadata records the run itself (input path, start time).
-        for name in [n for n in names if n != "int_run_metadata"]:
+        for name in names:
             df = conn.execute(f"select * from {name}").df()
             columns = [c for c in df.columns if c not in RUN_COLUMNS]
             tables[name] = df[columns].sort_values(columns, ignore_index=True)

@@ -21,6 +21,23 @@ import pandas as pd
 _MART_PREFIXES = ("fct_", "dim_")
 #: Marts whose latest as_of_date is the report's as-of date, in this order.
 _AS_OF_TABLES = ("dim_customers", "fct_customer_rfm", "fct_input_summary")
+
+
+def _exact_sum(expr: str) -> str:
+    """Return a SQL sum of doubles that does not depend on row order.
+
+    As the dbt macro ``cv_exact_sum`` sums them in the marts: a float sum
+    depends on the order DuckDB's threads meet the rows, so two builds of
+    the same data would give reports differing in the last digits.
+    """
+    return f"cast(sum(cast({expr} as decimal(38, 18))) as double)"
+
+
+def _exact_avg(expr: str) -> str:
+    """Return a SQL mean of doubles that does not depend on row order."""
+    return f"cast(avg(cast({expr} as decimal(38, 18))) as double)"
+
+
 _TOP_CUSTOMERS = (
     "select c.clv_rank, c.customer_id, {extra}, c.p_alive, c.frequency, "
     "c.historic_value, c.expected_purchases_long, c.clv_long "
@@ -43,12 +60,13 @@ _QUERIES: dict[str, str] = {
     "revenue_months": "select month from fct_revenue_monthly order by month",
     "revenue_period": "select min(month), max(month) from fct_revenue_monthly",
     "revenue_totals": (
-        "select sum(net_revenue), sum(orders), min(month), max(month) "
+        f"select {_exact_sum('net_revenue')}, sum(orders), min(month), max(month) "
         "from fct_revenue_monthly"
     ),
     "customer_count": "select count(*) from dim_customers",
     "clv_totals": (
-        "select sum(clv_long), max(long_horizon_months) from fct_customer_clv"
+        f"select {_exact_sum('clv_long')}, max(long_horizon_months) "
+        "from fct_customer_clv"
     ),
     "clv_model_params": (
         "select * from fct_clv_model_params order by "
@@ -62,7 +80,8 @@ _QUERIES: dict[str, str] = {
         "from fct_revenue_by_weekday_hour"
     ),
     "store_totals": (
-        "select store_id, sum(net_revenue) as net_revenue, sum(orders) as orders, "
+        f"select store_id, {_exact_sum('net_revenue')} as net_revenue, "
+        "sum(orders) as orders, "
         "max(customers) as peak_customers from fct_revenue_by_store_monthly "
         "group by 1 order by 2 desc, 1"
     ),
@@ -78,12 +97,12 @@ _QUERIES: dict[str, str] = {
         # The mart's own rates (users who viewed and carted / viewed, ...),
         # weighted by their denominators; user counts alone do not nest,
         # since people can buy without using the cart.
-        "sum(view_to_cart_rate * users_viewed) / nullif(sum(users_viewed), 0) "
-        "as view_to_cart, "
-        "sum(cart_to_purchase_rate * users_carted) / nullif(sum(users_carted), 0) "
-        "as cart_to_purchase, "
-        "sum(view_to_purchase_rate * users_viewed) / nullif(sum(users_viewed), 0) "
-        "as view_to_purchase, "
+        f"{_exact_sum('view_to_cart_rate * users_viewed')} "
+        "/ nullif(sum(users_viewed), 0) as view_to_cart, "
+        f"{_exact_sum('cart_to_purchase_rate * users_carted')} "
+        "/ nullif(sum(users_carted), 0) as cart_to_purchase, "
+        f"{_exact_sum('view_to_purchase_rate * users_viewed')} "
+        "/ nullif(sum(users_viewed), 0) as view_to_purchase, "
         "min(event_date) as first_day, max(event_date) as last_day "
         "from fct_funnel_daily"
     ),
@@ -103,9 +122,10 @@ _QUERIES: dict[str, str] = {
     # -- CLV --------------------------------------------------------------------
     "clv_summary": "select * from fct_clv_summary order by clv_decile",
     "clv_stats": (
-        "select count(*) as customers, sum(clv_long) as total, "
+        f"select count(*) as customers, {_exact_sum('clv_long')} as total, "
         "median(clv_long) as median, max(long_horizon_months) as horizon, "
-        "sum(historic_value) as historic, avg(p_alive) as p_alive "
+        f"{_exact_sum('historic_value')} as historic, "
+        f"{_exact_avg('p_alive')} as p_alive "
         "from fct_customer_clv"
     ),
     "clv_histogram": (

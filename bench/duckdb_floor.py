@@ -25,7 +25,7 @@ clv_summary, clv_fit, clv_score
     weekly units, lifetimes' definitions), BG/NBD fitted with the project's
     fast fitter on the distinct (x, t_x, T) triples with counts as weights,
     Gamma-Gamma on repeat customers with positive spend, and 12-month
-    discounted CLV with ``python_udfs.clv.discounted_clv``.
+    discounted CLV with ``python_udfs.clv.forecast.discounted_clv``.
 
 Run by the harness as ``python -m bench.duckdb_floor --input FILE --database
 DB --result OUT.json``.
@@ -48,7 +48,13 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from bench.common import StepTimer, write_json
-from python_udfs import clv
+
+# The model modules themselves (not the lazy package): imported here, at
+# start-up, as before the package split, so no step times their import.
+from python_udfs.clv.bgnbd import fit_bgnbd
+from python_udfs.clv.fitting import FitResult
+from python_udfs.clv.forecast import discounted_clv
+from python_udfs.clv.gamma_gamma import fit_gamma_gamma, gamma_gamma_expected_spend
 
 K_CLUSTERS = 4
 RANDOM_STATE = 42
@@ -351,13 +357,13 @@ def clustering(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return sorted(np.bincount(labels, minlength=K_CLUSTERS).tolist())
 
 
-def clv_fit(conn: duckdb.DuckDBPyConnection) -> tuple[clv.FitResult, clv.FitResult]:
+def clv_fit(conn: duckdb.DuckDBPyConnection) -> tuple[FitResult, FitResult]:
     """BG/NBD on SQL-grouped triples, Gamma-Gamma on repeat customers."""
     triples = conn.sql(
         'select frequency, recency, "T", count(*) as weight '
         "from clv_summary group by all"
     ).fetchnumpy()
-    bgnbd = clv.fit_bgnbd(
+    bgnbd = fit_bgnbd(
         triples["frequency"],
         triples["recency"],
         triples["T"],
@@ -367,12 +373,12 @@ def clv_fit(conn: duckdb.DuckDBPyConnection) -> tuple[clv.FitResult, clv.FitResu
         "select frequency, monetary from clv_summary "
         "where frequency > 0 and monetary > 0"
     ).fetchnumpy()
-    gamma_gamma = clv.fit_gamma_gamma(repeat["frequency"], repeat["monetary"])
+    gamma_gamma = fit_gamma_gamma(repeat["frequency"], repeat["monetary"])
     return bgnbd, gamma_gamma
 
 
 def clv_score(
-    conn: duckdb.DuckDBPyConnection, bgnbd: clv.FitResult, gamma_gamma: clv.FitResult
+    conn: duckdb.DuckDBPyConnection, bgnbd: FitResult, gamma_gamma: FitResult
 ) -> float:
     """12-month discounted CLV for every customer; writes ``customer_clv``."""
     table = conn.sql(
@@ -383,8 +389,8 @@ def clv_score(
         for name in ("frequency", "recency", "T", "monetary")
     )
     gg = gamma_gamma.params
-    spend = clv.gamma_gamma_expected_spend(x, m, gg["p"], gg["q"], gg["v"])
-    value = clv.discounted_clv(
+    spend = gamma_gamma_expected_spend(x, m, gg["p"], gg["q"], gg["v"])
+    value = discounted_clv(
         "bgnbd",
         bgnbd.params,
         x,

@@ -53,6 +53,7 @@ References
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -64,18 +65,21 @@ import numpy as np
 import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+# The registry only: it names the scoring functions without importing them.
+from python_udfs.clv import registry
 
-def _clv_module() -> ModuleType:
-    """:mod:`python_udfs.clv`, imported when a UDF first runs.
+
+def _forecast_module() -> ModuleType:
+    """:mod:`python_udfs.clv.forecast`, imported when a UDF first runs.
 
     Not at module import: dbt opens the warehouse, and so loads this plugin,
-    before any model runs, and importing the scoring module (scipy, pandas)
-    there added about 0.35 s to every run's startup. An ``import`` statement is
-    thread-safe (the import lock), and once loaded this is a dict lookup.
+    before any model runs, and importing the scoring modules (scipy, pandas)
+    there added about 0.35 s to every run's startup. The closed forms are
+    likewise resolved through :mod:`python_udfs.clv.registry` when called.
+    An ``import`` is thread-safe (the import lock), and once loaded this is
+    a dict lookup.
     """
-    from python_udfs import clv
-
-    return clv
+    return importlib.import_module("python_udfs.clv.forecast")
 
 
 __all__ = ["FORECAST_FIELDS", "UDFS", "Plugin", "UdfSpec", "register_udfs"]
@@ -135,7 +139,7 @@ def _valid_grid(months: Sequence[float], factor: float) -> bool:
     return bool(np.all(np.isfinite(months))) and np.isfinite(factor) and factor > 0
 
 
-def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., FloatArray]:
+def _clv_for(model: str, names: tuple[str, ...]) -> Callable[..., FloatArray]:
     """Discounted ``model`` x Gamma-Gamma CLV UDF, row-wise (lifetimes semantics).
 
     The returned function takes ``months, discount_rate, periods_per_month``,
@@ -162,7 +166,7 @@ def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., Floa
         T: FloatArray,
         monetary_value: FloatArray,
     ) -> FloatArray:
-        spend = _clv_module().gamma_gamma_expected_spend(
+        spend = registry.GAMMA_GAMMA.function("expected_spend")(
             frequency, monetary_value, p, q, v
         )
         out = np.full(frequency.shape, np.nan)
@@ -172,7 +176,7 @@ def _clv_for(model: str, names: tuple[str, str, str, str]) -> Callable[..., Floa
             params = dict(
                 zip(names, (p1[rows], p2[rows], p3[rows], p4[rows]), strict=True)
             )
-            out[rows] = _clv_module().discounted_clv(
+            out[rows] = _forecast_module().discounted_clv(
                 model,
                 params,
                 frequency[rows],
@@ -199,14 +203,14 @@ FORECAST_FIELDS = (
 
 
 def _forecast_for(
-    model: str, names: tuple[str, str, str, str]
+    model: str, names: tuple[str, ...]
 ) -> Callable[..., tuple[FloatArray, ...]]:
     """Both horizons' forecasts of ``model`` from one monthly grid, row-wise.
 
     The returned function takes ``short_months, long_months, discount_rate,
     periods_per_month``, the four parameters ``names`` and ``frequency,
     recency, T``, and returns the arrays of :data:`FORECAST_FIELDS` (see
-    :func:`python_udfs.clv.forecast_horizons`): the CLV of a horizon is the
+    :func:`python_udfs.clv.forecast.forecast_horizons`): the CLV of a horizon is the
     customer's expected spend times its discounted purchases. Rows with a
     non-finite or non-positive grid get NaN.
     """
@@ -232,7 +236,7 @@ def _forecast_for(
             params = dict(
                 zip(names, (p1[rows], p2[rows], p3[rows], p4[rows]), strict=True)
             )
-            forecast = _clv_module().forecast_horizons(
+            forecast = _forecast_module().forecast_horizons(
                 model,
                 params,
                 frequency[rows],
@@ -255,79 +259,68 @@ def _forecast_for(
 
 
 _RFM = ("frequency", "recency", "T")
+_CLV_ARGS = ("months", "discount_rate", "periods_per_month")
+_FORECAST_ARGS = ("short_months", "long_months", "discount_rate", "periods_per_month")
+
+
+def _p_alive_for(model: registry.TransactionModel) -> Callable[..., FloatArray]:
+    """``cv_<model>_p_alive(parameters..., frequency, recency, T)``."""
+    k = len(model.parameters)
+
+    def _p_alive(*args: FloatArray) -> FloatArray:
+        return model.function("p_alive")(*args[k:], *args[:k])
+
+    return _p_alive
+
+
+def _expected_purchases_for(
+    model: registry.TransactionModel,
+) -> Callable[..., FloatArray]:
+    """``cv_<model>_expected_purchases(t, parameters..., frequency, recency, T)``."""
+    k = len(model.parameters)
+
+    def _expected_purchases(t: FloatArray, *args: FloatArray) -> FloatArray:
+        function = model.function("conditional_expected_purchases")
+        return function(t, *args[k:], *args[:k])
+
+    return _expected_purchases
+
+
+def _expected_spend(*args: FloatArray) -> FloatArray:
+    """``cv_gamma_gamma_expected_spend(p, q, v, frequency, monetary_value)``."""
+    k = len(registry.GAMMA_GAMMA.parameters)
+    return registry.GAMMA_GAMMA.function("expected_spend")(*args[k:], *args[:k])
+
+
+def _udfs() -> dict[str, UdfSpec]:
+    """Build the UDFs of every model of :mod:`python_udfs.clv.registry`."""
+    spend = registry.GAMMA_GAMMA
+    udfs: dict[str, UdfSpec] = {}
+    for model in registry.TRANSACTION_MODELS.values():
+        udfs[f"cv_{model.name}_p_alive"] = UdfSpec(
+            (*model.parameters, *_RFM), _p_alive_for(model)
+        )
+        udfs[f"cv_{model.name}_expected_purchases"] = UdfSpec(
+            ("t", *model.parameters, *_RFM), _expected_purchases_for(model)
+        )
+    udfs[f"cv_{spend.name}_expected_spend"] = UdfSpec(
+        (*spend.parameters, "frequency", "monetary_value"), _expected_spend
+    )
+    for model in registry.TRANSACTION_MODELS.values():
+        udfs[f"cv_{model.name}_clv"] = UdfSpec(
+            (*_CLV_ARGS, *model.parameters, *spend.parameters, *_RFM, "monetary_value"),
+            _clv_for(model.name, model.parameters),
+        )
+        udfs[f"cv_{model.name}_forecast"] = UdfSpec(
+            (*_FORECAST_ARGS, *model.parameters, *_RFM),
+            _forecast_for(model.name, model.parameters),
+            FORECAST_FIELDS,
+        )
+    return udfs
+
 
 #: SQL name -> specification of every UDF :func:`register_udfs` creates.
-UDFS: dict[str, UdfSpec] = {
-    "cv_bgnbd_p_alive": UdfSpec(
-        ("r", "alpha", "a", "b", *_RFM),
-        lambda r, alpha, a, b, x, tx, T: _clv_module().bgnbd_p_alive(
-            x, tx, T, r, alpha, a, b
-        ),
-    ),
-    "cv_bgnbd_expected_purchases": UdfSpec(
-        ("t", "r", "alpha", "a", "b", *_RFM),
-        lambda t, r, alpha, a, b, x, tx, T: (
-            _clv_module().bgnbd_conditional_expected_purchases(
-                t, x, tx, T, r, alpha, a, b
-            )
-        ),
-    ),
-    "cv_mbgnbd_p_alive": UdfSpec(
-        ("r", "alpha", "a", "b", *_RFM),
-        lambda r, alpha, a, b, x, tx, T: _clv_module().mbgnbd_p_alive(
-            x, tx, T, r, alpha, a, b
-        ),
-    ),
-    "cv_mbgnbd_expected_purchases": UdfSpec(
-        ("t", "r", "alpha", "a", "b", *_RFM),
-        lambda t, r, alpha, a, b, x, tx, T: (
-            _clv_module().mbgnbd_conditional_expected_purchases(
-                t, x, tx, T, r, alpha, a, b
-            )
-        ),
-    ),
-    "cv_pareto_nbd_p_alive": UdfSpec(
-        ("r", "alpha", "s", "beta", *_RFM),
-        lambda r, alpha, s, beta, x, tx, T: _clv_module().pareto_nbd_p_alive(
-            x, tx, T, r, alpha, s, beta
-        ),
-    ),
-    "cv_pareto_nbd_expected_purchases": UdfSpec(
-        ("t", "r", "alpha", "s", "beta", *_RFM),
-        lambda t, r, alpha, s, beta, x, tx, T: (
-            _clv_module().pareto_nbd_conditional_expected_purchases(
-                t, x, tx, T, r, alpha, s, beta
-            )
-        ),
-    ),
-    "cv_gamma_gamma_expected_spend": UdfSpec(
-        ("p", "q", "v", "frequency", "monetary_value"),
-        lambda p, q, v, x, m: _clv_module().gamma_gamma_expected_spend(x, m, p, q, v),
-    ),
-}
-_CLV_ARGS = ("months", "discount_rate", "periods_per_month")
-_SPEND_ARGS = ("p", "q", "v")
-for _model, _names in [
-    ("bgnbd", ("r", "alpha", "a", "b")),
-    ("mbgnbd", ("r", "alpha", "a", "b")),
-    ("pareto_nbd", ("r", "alpha", "s", "beta")),
-]:
-    UDFS[f"cv_{_model}_clv"] = UdfSpec(
-        (*_CLV_ARGS, *_names, *_SPEND_ARGS, *_RFM, "monetary_value"),
-        _clv_for(_model, _names),
-    )
-    UDFS[f"cv_{_model}_forecast"] = UdfSpec(
-        (
-            "short_months",
-            "long_months",
-            "discount_rate",
-            "periods_per_month",
-            *_names,
-            *_RFM,
-        ),
-        _forecast_for(_model, _names),
-        FORECAST_FIELDS,
-    )
+UDFS: dict[str, UdfSpec] = _udfs()
 
 
 def _to_numpy(column: pa.Array | pa.ChunkedArray) -> tuple[FloatArray, FloatArray]:

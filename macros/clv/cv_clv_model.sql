@@ -1,17 +1,16 @@
 {#-
     The transaction model of var('clv_model') and its parameter names, in
-    the order the cv_<model>_* DuckDB functions take them.
+    the order the cv_<model>_* DuckDB functions take them (from
+    cv_clv_registry(), generated from python_udfs/clv/registry.py).
 -#}
 {% macro cv_clv_model() -%}
-    {%- set models = {
-        'bgnbd': ['r', 'alpha', 'a', 'b'],
-        'mbgnbd': ['r', 'alpha', 'a', 'b'],
-        'pareto_nbd': ['r', 'alpha', 's', 'beta'],
-    } -%}
+    {%- set models = cv_clv_registry()['transaction_models'] -%}
     {%- set model = var('clv_model') -%}
     {%- if model not in models -%}
+        {%- set names = models | list -%}
         {{ exceptions.raise_compiler_error(
-            "Unknown clv_model '" ~ model ~ "': use bgnbd, mbgnbd or pareto_nbd."
+            "Unknown clv_model '" ~ model ~ "': use "
+            ~ names[:-1] | join(', ') ~ " or " ~ names[-1] ~ "."
         ) }}
     {%- endif -%}
     {{ return({'name': model, 'parameters': models[model]}) }}

@@ -1,7 +1,8 @@
 {#-
     Model time units per month for CLV, as lifetimes' customer_lifetime_value
-    uses them: 30 days, 4.345 weeks or 1 month.
+    uses them: 30 days, 4.345 weeks or 1 month (from cv_clv_registry(),
+    generated from python_udfs/clv/registry.py).
 -#}
 {% macro cv_clv_periods_per_month() -%}
-    {{ {'day': 30.0, 'week': 4.345, 'month': 1.0}[cv_clv_time_unit()] }}
+    {{ cv_clv_registry()['periods_per_month'][cv_clv_time_unit()] }}
 {%- endmacro %}

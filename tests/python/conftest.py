@@ -63,6 +63,13 @@ def cdnow_sample_summary():
     )
 
 
+@pytest.fixture(scope="module")
+def cdnow():
+    """CDNOW_sample summary in weeks (days / 7), as in the formula sheet §5
+    (the CLV test modules; test_duckdb_plugin.py has its own)."""
+    return cdnow_sample_summary()
+
+
 def require(path: Path) -> Path:
     """Skip the calling test, saying why, when a data file is absent."""
     if not path.exists():

@@ -1,4 +1,4 @@
-from python_udfs.clv import FIT_INPUT_COLUMNS, fit_clv_params_table
+from python_udfs.clv import FIT_INPUT_COLUMNS, fit_clv_params_from_config
 from python_udfs.relations import load_columns
 
 
@@ -6,13 +6,8 @@ def model(dbt, session):
     # dbt exposes only the configs it sees in literal dbt.config.get calls.
     dbt.config(materialized="table")
     # Only the columns the fit reads, sorted by them in DuckDB.
-    customers = load_columns(
-        dbt.ref("int_customer_clv_calibration"),
-        FIT_INPUT_COLUMNS,
-        order_by=FIT_INPUT_COLUMNS,
-    )
-    return fit_clv_params_table(
-        customers,
-        model=dbt.config.get("clv_model"),
-        penalizer=float(dbt.config.get("clv_penalizer")),
+    inputs = dbt.ref("int_customer_clv_calibration")
+    customers = load_columns(inputs, FIT_INPUT_COLUMNS, order_by=FIT_INPUT_COLUMNS)
+    return fit_clv_params_from_config(
+        customers, dbt.config.get("clv_model"), dbt.config.get("clv_penalizer")
     )

@@ -1,0 +1,22 @@
+{#-
+    Per-customer CLV inputs exactly as lifetimes.utils.
+    summary_data_from_transaction_data defines them, from `periods` (a
+    relation with the columns of cv_clv_customer_periods): frequency =
+    periods - 1; recency = first to last period; T = first period to the
+    end period; monetary_value = mean value of the periods after the first,
+    (total - first period) / frequency from exact sums (0 without repeats);
+    historic_value = all of it.
+-#}
+{% macro cv_clv_summary_from_periods(periods, end_date) -%}
+    select
+        customer_id,
+        cast(periods - 1 as integer) as frequency,
+        {{ cv_clv_duration('first_period', 'last_period') }} as recency,
+        {{ cv_clv_duration('first_period', cv_clv_period(end_date)) }}
+            as "T",
+        coalesce(
+            (total_value - first_period_value) / nullif(periods - 1, 0), 0
+        ) as monetary_value,
+        total_value as historic_value
+    from {{ periods }}
+{%- endmacro %}

@@ -50,15 +50,8 @@ as_of as (
     select {{ cv_as_of_date(ref('int_orders_aggregated')) }} as as_of_date
 ),
 
-bounds as (
-    select
-        min(order_month) as first_month,
-        max(order_month) as last_month
-    from customer_months
-),
-
 months as (
-    {{ cv_month_spine('bounds') }}
+    {{ cv_month_spine('customer_months', 'order_month') }}
 ),
 
 {%- if is_incremental() %}
@@ -71,11 +64,11 @@ changed as (
                 from {{ ref('int_orders_aggregated') }}
                 where updated_at > {{ cv_last_update('computed_at') }}
             ),
-            bounds.last_month
+            spine.last_month
         ),
-        bounds.last_month
+        spine.last_month
     ) as date) as first_changed_month
-    from bounds
+    from (select max(month) as last_month from months) as spine
 ),
 {%- endif %}
 

@@ -1,8 +1,3 @@
-{#-
-    One `month` (first day, date) per calendar month from the first to the
-    last `month_column` (first days of months) of `relation` inclusive (up
-    to 100 years), so months without orders still get a row.
--#}
 {% macro cv_month_spine(relation, month_column) -%}
     {%- set month_expr = dbt.dateadd(
         'month', 'series.generated_number - 1', 'bounds.first_month'

@@ -1,9 +1,3 @@
-{#-
-    One row per customer of `periods`, a relation with one row per customer
-    and purchase period (customer_id, period_start, period_value): periods
-    (count), first_period, last_period, total_value and first_period_value
-    (exact sums).
--#}
 {% macro cv_clv_customer_periods(periods) -%}
     select
         customer_id,

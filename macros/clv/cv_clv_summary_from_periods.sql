@@ -1,12 +1,3 @@
-{#-
-    Per-customer CLV inputs exactly as lifetimes.utils.
-    summary_data_from_transaction_data defines them, from `periods` (a
-    relation with the columns of cv_clv_customer_periods): frequency =
-    periods - 1; recency = first to last period; T = first period to the
-    end period; monetary_value = mean value of the periods after the first,
-    (total - first period) / frequency from exact sums (0 without repeats);
-    historic_value = all of it.
--#}
 {% macro cv_clv_summary_from_periods(periods, end_date) -%}
     select
         customer_id,

@@ -1,10 +1,3 @@
-{#-
-    The equal_values path of fct_rfm_segment_transitions. Both of a row's
-    measures (the month end's and the month end before's) are scored
-    against the thresholds of their own month end (cv_rfm_thresholds), so
-    the segment moved from needs no join of every customer-month to the
-    month before (which took most of the model's time at 100M lines).
--#}
 {% macro cv_rfm_moves_equal_values(features, segment_cells) -%}
     {%- set bins = cv_rfm_bins() -%}
     with

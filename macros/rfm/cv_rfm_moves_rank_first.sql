@@ -1,9 +1,3 @@
-{#-
-    The rank_first path of fct_rfm_segment_transitions. A score depends on
-    the customer's rank, not only on the value, so each month end is scored
-    as a whole (cv_rfm_scored) and each customer's segment is joined to the
-    same customer's segment at the month end before.
--#}
 {% macro cv_rfm_moves_rank_first(features, segment_cells) -%}
     with
 

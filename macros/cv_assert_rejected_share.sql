@@ -1,8 +1,3 @@
-{#-
-    Post-hook of base_input__rows: fails the build when the input has no
-    data rows, or when the share of rejected rows exceeds
-    var('max_rejected_share'), with the counts per reason and where to look.
--#}
 {% macro cv_assert_rejected_share() %}
     {%- if execute -%}
         {%- set result = run_query(

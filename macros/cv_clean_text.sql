@@ -1,9 +1,3 @@
-{#-
-    Text value with blanks trimmed and empty strings as null. Identifiers
-    written as floats by spreadsheets ("17850.0") lose the ".0" when
-    `strip_float_suffix` is true (the cheap LIKE runs the regular
-    expression only on the few values that can match it).
--#}
 {% macro cv_clean_text(expr, source_type='VARCHAR', strip_float_suffix=false) -%}
     {%- set text = expr if source_type == 'VARCHAR'
         else 'cast(' ~ expr ~ ' as varchar)' -%}

@@ -1,8 +1,3 @@
-{#-
-    on-run-end: with var('export_marts_parquet') true, copies every mart
-    built in this run to <export_path>/<mart>.parquet (DuckDB COPY), so BI
-    tools and other engines can read the marts without DuckDB's file lock.
--#}
 {% macro cv_export_marts(results) %}
     {%- if execute and var('export_marts_parquet') -%}
         {%- set export_path = var('export_path') -%}

@@ -1,9 +1,3 @@
-{#-
-    Funnel measures of CTE `events` (customer_id, session_id, event_type,
-    price and the `grain` column) per value of `grain`: sessions, users who
-    viewed / carted / purchased, event counts, user-based conversion rates
-    (always in [0, 1]) and revenue. Shared by the funnel marts.
--#}
 {% macro cv_funnel(events, grain) -%}
     with
 

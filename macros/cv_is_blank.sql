@@ -1,4 +1,3 @@
-{#- True when a raw value is null or, for text, only blanks. -#}
 {% macro cv_is_blank(expr, source_type='VARCHAR') -%}
     {%- if source_type == 'VARCHAR' -%}
         coalesce(trim({{ expr }}) = '', true)

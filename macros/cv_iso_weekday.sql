@@ -1,4 +1,3 @@
-{#- ISO weekday number (1 = Monday .. 7 = Sunday) of a timestamp. -#}
 {% macro cv_iso_weekday(expr) -%}
     {{ return(adapter.dispatch('cv_iso_weekday', 'customer_value')(expr)) }}
 {%- endmacro %}

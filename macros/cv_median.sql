@@ -1,4 +1,3 @@
-{#- Median of a numeric expression (an aggregate). -#}
 {% macro cv_median(expr) -%}
     {{ return(adapter.dispatch('cv_median', 'customer_value')(expr)) }}
 {%- endmacro %}

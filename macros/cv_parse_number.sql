@@ -1,7 +1,3 @@
-{#-
-    A raw value as a number; null when it does not parse. For `integer`,
-    text such as "6.0" is accepted but "6.5" is not (never silently rounded).
--#}
 {% macro cv_parse_number(expr, source_type, target_type) -%}
     {%- if source_type == 'VARCHAR' and target_type == 'integer' -%}
         case

@@ -1,9 +1,3 @@
-{#-
-    DuckDB: a raw value as a UTC timestamp (without zone). Text with an
-    offset, "Z" or " UTC" suffix is converted from that offset; naive text
-    and typed timestamps are read in var('input_timezone'). Text that is not
-    ISO-8601 is tried against var('input_timestamp_format') and `%Y%m%d`.
--#}
 {% macro cv_parse_timestamp(expr, source_type) -%}
     {%- if source_type.startswith('TIMESTAMP WITH TIME ZONE') -%}
         timezone('UTC', {{ expr }})

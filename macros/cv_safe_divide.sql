@@ -1,4 +1,3 @@
-{#- numerator / denominator as a double, null when the denominator is 0. -#}
 {% macro cv_safe_divide(numerator, denominator) -%}
     cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
 {%- endmacro %}

@@ -1,7 +1,3 @@
-{#-
-    DuckDB: a naive UTC timestamp as naive wall-clock time in
-    var('reporting_timezone'), which decides month, weekday and hour buckets.
--#}
 {% macro cv_to_reporting_tz(expr) -%}
     {%- set tz = var('reporting_timezone') -%}
     {%- if tz | upper in ['UTC', 'Z', 'ETC/UTC'] -%}

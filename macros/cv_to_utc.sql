@@ -1,7 +1,3 @@
-{#-
-    DuckDB: a naive timestamp read in var('input_timezone') (default UTC),
-    returned as a naive UTC timestamp.
--#}
 {% macro cv_to_utc(expr) -%}
     {%- set tz = var('input_timezone') -%}
     {%- if tz | upper in ['UTC', 'Z', 'ETC/UTC'] -%}

@@ -1,9 +1,3 @@
-{#-
-    A call of the DuckDB function cv_<clv_model>_<function> (registered by
-    python_udfs.duckdb_plugin) with the pivoted parameters of CTE `params`
-    (see cv_clv_params_pivot), `leading` arguments first and the customer's
-    frequency/recency/T from `customers`.
--#}
 {% macro cv_clv_call(function, leading=[], params='params',
     customers='customers') -%}
     {%- set model = cv_clv_model() -%}

@@ -1,4 +1,3 @@
-{#- Time from one period to a later one in clv_time_unit (a double). -#}
 {% macro cv_clv_duration(from_period, to_period) -%}
     {%- set unit = cv_clv_time_unit() -%}
     {%- if unit == 'month' -%}

@@ -1,7 +1,3 @@
-{#-
-    Observation end of the CLV models: var('clv_observation_end') or
-    as_of_date (a date expression over `orders_relation`).
--#}
 {% macro cv_clv_observation_end(orders_relation) -%}
     {%- if var('clv_observation_end') -%}
         cast('{{ var("clv_observation_end") }}' as date)

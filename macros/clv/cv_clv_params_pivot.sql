@@ -1,8 +1,3 @@
-{#-
-    One row with the fitted parameters of `params_relation` (a long table
-    with model, parameter, value) as columns: the transaction model's
-    parameters under their own names plus gg_p, gg_q, gg_v.
--#}
 {% macro cv_clv_params_pivot(params_relation) -%}
     {%- set model = cv_clv_model() -%}
     select

@@ -1,4 +1,3 @@
-{#- The purchase period (a date) that a date falls in; see cv_clv_time_unit. -#}
 {% macro cv_clv_period(date_expr) -%}
     {%- if cv_clv_time_unit() == 'month' -%}
         cast({{ dbt.date_trunc('month', date_expr) }} as date)

@@ -1,9 +1,3 @@
-{#-
-    Checks the input before anything reads it and returns its layout:
-    {'columns': {canonical_name: (source column, source type)}, 'all': [...]}.
-    Fails with a message naming the path, the format and the expected
-    columns when no file matches, a file is empty or columns are missing.
--#}
 {% macro cv_input_columns() %}
     {%- set input_format = var('input_format') -%}
     {%- set path = var('input_path') | string -%}

@@ -1,9 +1,3 @@
-{#-
-    Maps the columns found by cv_input_columns() onto the canonical fields.
-    Returns {field: {'expr': SQL over source_rows, 'type': source type}}.
-    Absent optional fields are typed nulls; the parse step then treats every
-    format alike.
--#}
 {% macro cv_input_fields(layout) %}
     {%- set input_format = var('input_format') -%}
     {%- set cols = layout['columns'] -%}

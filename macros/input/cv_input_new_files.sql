@@ -1,9 +1,3 @@
-{#-
-    Incremental runs of base_input__rows: the files matching input_path that
-    the table has not loaded yet, in name order. Fails, asking for
-    --full-refresh, when a loaded file no longer matches input_path (the
-    input changed under the table).
--#}
 {% macro cv_input_new_files() %}
     {%- if not execute -%}
         {{ return([]) }}

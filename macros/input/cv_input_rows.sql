@@ -1,15 +1,3 @@
-{#-
-    Every data row of the input, numbered in file order (files in name
-    order, then rows in file order). The reconciliation test counts rows
-    through this macro too, so "raw rows" means the same thing everywhere.
-    CDNOW master files start with a header line, which is not a data row.
-    Incremental runs read only `files` (the new ones), numbering from
-    `first_row_number`; an empty list gives no rows.
-
-    Parquet rows are numbered from their position in the file plus the row
-    counts of the files before it (from the file footers), which DuckDB
-    computes in parallel; CSV rows need a (serial) row_number() over ().
--#}
 {% macro cv_input_rows(files=none, first_row_number=none) %}
     {%- set offset = ' + ' ~ first_row_number ~ ' - 1' if first_row_number
         else '' -%}

@@ -1,8 +1,3 @@
-{#-
-    Column contract of each input format: the columns a file must have
-    (`required`, each a list of accepted spellings) and may have
-    (`optional`). Matching is case-insensitive.
--#}
 {% macro cv_input_spec(input_format) %}
     {%- set specs = {
         'transactions': {

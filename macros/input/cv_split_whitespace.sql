@@ -1,4 +1,3 @@
-{#- DuckDB: split a line on runs of blanks (CDNOW layout). -#}
 {% macro cv_split_whitespace(expr) -%}
     regexp_split_to_array(trim(regexp_replace({{ expr }}, '\s+$', '')), '\s+')
 {%- endmacro %}

@@ -1,4 +1,3 @@
-{#- The combined frequency-monetary score: the mean of the two, rounded up. -#}
 {% macro cv_rfm_fm_score(f_score, m_score) -%}
     cast(floor(({{ f_score }} + {{ m_score }} + 1) / 2) as integer)
 {%- endmacro %}

@@ -1,7 +1,3 @@
-{#-
-    The monetary measure chosen by var('rfm_monetary'): net_revenue (default)
-    or average_order_value (gross revenue per order).
--#}
 {% macro cv_rfm_monetary(net_revenue, gross_revenue, frequency) -%}
     {%- set measure = var('rfm_monetary') -%}
     {%- if measure == 'net_revenue' -%}

@@ -1,4 +1,3 @@
-{#- A score on 1..bins moved to the 1..5 scale by the centre of its bin. -#}
 {% macro cv_rfm_rescale(score, bins) -%}
     {%- if bins == 5 -%}
         {{ score }}

@@ -1,9 +1,3 @@
-{#-
-    Select over CTE `features` (customer_id, recency_days, frequency,
-    monetary, and the `partition_by` column if given) adding r/f/m scores,
-    the FM score, the summed score, the RFM cell and the scores rescaled to
-    the 1..5 scale of the segment map.
--#}
 {% macro cv_rfm_scored(features, partition_by=none) -%}
     {%- set bins = cv_rfm_bins() -%}
     {%- set rule = cv_rfm_tie_rule() -%}
@@ -12,7 +6,7 @@
     {#- Equal values share a score that depends only on how many customers
         have a worse value: thresholds per partition from customer counts
         per distinct value, then an expression per customer (see
-        cv_rfm_thresholds and cv_rfm_score for both rules). -#}
+        cv_rfm_thresholds; cv_rfm_tie_rule defines both rules). -#}
     thresholds as (
         {{ cv_rfm_thresholds(features, partition_by) }}
     ),

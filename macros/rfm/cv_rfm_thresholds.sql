@@ -1,7 +1,3 @@
-{#-
-    The RFM measures: (prefix, column, higher_is_better). Recency is better
-    when lower.
--#}
 {% macro cv_rfm_measures() -%}
     {{ return([
         ('r', 'recency_days', false),
@@ -10,25 +6,6 @@
     ]) }}
 {%- endmacro %}
 
-{#-
-    equal_values scores as thresholds. Select over CTE `features`
-    (recency_days, frequency, monetary, and the `partition_by` column if
-    given): one row per partition (one row without) holding, for each
-    measure, the value from which each score 2..bins is reached
-    (`<prefix>_from_<k>`, null when no customer reaches it) and the score
-    of a null value (`<prefix>_null_score`).
-
-    Under equal_values a score depends only on how many customers have a
-    worse value (1 + floor(bins * worse / n), see cv_rfm_score), so it
-    never falls as the value gets better, and a value's score is 1 plus the
-    number of thresholds it reaches (cv_rfm_score_from_thresholds). Customers
-    are counted per distinct value and accumulated over the distinct values
-    as before; scoring is then an expression per row, not a join of every
-    row to the distinct values, and it can score a value that is not in
-    the partition, such as a customer's value of the month before. A null
-    value ranks after every other value (DuckDB's default null order, as in
-    the window form), so the non-null customers are all worse than it.
--#}
 {% macro cv_rfm_thresholds(features, partition_by=none) -%}
     {%- set bins = cv_rfm_bins() -%}
     {%- set by = partition_by ~ ',' if partition_by else '' -%}
@@ -131,11 +108,6 @@
     {%- endif %}
 {%- endmacro %}
 
-{#-
-    The equal_values score of `value` (an expression) on measure `prefix`,
-    from the thresholds row `thresholds` (a relation alias with the columns
-    of cv_rfm_thresholds).
--#}
 {% macro cv_rfm_score_from_thresholds(prefix, value, thresholds) -%}
     {%- set bins = cv_rfm_bins() -%}
     {%- set higher_is_better = prefix != 'r' -%}

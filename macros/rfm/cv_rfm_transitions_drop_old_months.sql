@@ -1,8 +1,3 @@
-{#-
-    Post-hook of fct_rfm_segment_transitions: after an incremental run,
-    delete the moves into months that are no longer among the latest
-    var('rfm_transition_months') - 1 (null keeps every month).
--#}
 {% macro cv_rfm_transitions_drop_old_months() %}
     {%- set months_kept = var('rfm_transition_months') -%}
     {%- if months_kept and is_incremental() -%}

@@ -1,4 +1,3 @@
-{#- var('rfm_bins'), checked: scores run 1..bins, for 2 to 9 bins. -#}
 {% macro cv_rfm_bins() -%}
     {%- set bins = var('rfm_bins') | int -%}
     {%- if bins < 2 or bins > 9 -%}
@@ -9,7 +8,6 @@
     {{ return(bins) }}
 {%- endmacro %}
 
-{#- var('rfm_tie_rule'), checked: equal_values or rank_first (cv_rfm_score). -#}
 {% macro cv_rfm_tie_rule() -%}
     {%- set rule = var('rfm_tie_rule') -%}
     {%- if rule not in ['equal_values', 'rank_first'] -%}

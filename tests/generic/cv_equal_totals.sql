@@ -1,7 +1,3 @@
-{#-
-    Ties a mart back to its source: sum(column) of the model must equal
-    sum(compare_expression) of compare_model, to within `tolerance`.
--#}
 {% test cv_equal_totals(model, column, compare_model, compare_expression,
     tolerance=0.005) %}
 

@@ -1,4 +1,3 @@
-{#- Fails for each combination of `columns` that occurs more than once. -#}
 {% test cv_unique_combination(model, columns) %}
 
 select

@@ -1,13 +1,3 @@
-{#-
-    dbt's `unique` test for an integer key, cheaper on large tables: fails
-    for each non-null value of `column_name` that occurs more than once,
-    with its occurrences. The rows are counted against the number of
-    distinct values, which cv_count_distinct_integers takes from a bitmap
-    of the key's range (one bit per possible value) instead of a hash table
-    or a sort; only when the two counts differ are the repeated values
-    looked up. On the 100M running row numbers of base_input__rows: 0.5 s
-    against 2.2 s by sorting and 7.7 s by hashing.
--#}
 {% test cv_unique_integers(model, column_name) %}
 
 {%- set bounds = [none, none] -%}

@@ -1,4 +1,3 @@
-{#- Fails for rows where the SQL expression is false or null. -#}
 {% test expression_is_true(model, expression, column_name=none) %}
 
 select *

@@ -13,11 +13,20 @@ purchases as (
 ),
 
 dates as (
+    {#- The calibration end: var('clv_calibration_end'), or the observation
+        end minus var('clv_holdout_days'). -#}
+    {%- set observation_end = cv_clv_observation_end(
+        ref('int_orders_aggregated')
+    ) %}
     select
-        {{ cv_clv_calibration_end(ref('int_orders_aggregated')) }}
-            as calibration_end,
-        {{ cv_clv_observation_end(ref('int_orders_aggregated')) }}
-            as observation_end
+        {%- if var('clv_calibration_end') %}
+        cast('{{ var("clv_calibration_end") }}' as date) as calibration_end,
+        {%- else %}
+        cast({{ dbt.dateadd(
+            'day', -(var('clv_holdout_days') | int), observation_end
+        ) }} as date) as calibration_end,
+        {%- endif %}
+        {{ observation_end }} as observation_end
 ),
 
 periods as (

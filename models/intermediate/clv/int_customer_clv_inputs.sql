@@ -10,6 +10,9 @@
 -#}
 -- depends_on: {{ ref('int_customer_purchases') }}
 -- depends_on: {{ ref('int_orders_aggregated_to_customers') }}
+{%- set from_customer_totals = not var('clv_observation_end')
+    and cv_as_of_date_is_after_data()
+    and cv_clv_time_unit() != 'month' %}
 with
 
 observation as (
@@ -18,7 +21,7 @@ observation as (
             as observation_end
 ),
 
-{% if cv_clv_inputs_from_customer_totals() -%}
+{% if from_customer_totals -%}
 periods as (
     select
         customer_id,
@@ -35,10 +38,23 @@ purchases as (
     select * from {{ ref('int_customer_purchases') }}
 ),
 
+purchase_periods as (
+    {#- Purchases whose period is not after the observation end's period;
+        the purchases of one period are one purchase (values summed). -#}
+    {%- set end_period = cv_clv_period(
+        '(select observation_end from observation)'
+    ) %}
+    select
+        customer_id,
+        {{ cv_clv_period('purchase_date') }} as period_start,
+        sum(purchase_value) as period_value
+    from purchases
+    where {{ cv_clv_period('purchase_date') }} <= {{ end_period }}
+    group by customer_id, {{ cv_clv_period('purchase_date') }}
+),
+
 periods as (
-    {{ cv_clv_periods(
-        'purchases', '(select observation_end from observation)'
-    ) }}
+    {{ cv_clv_customer_periods('purchase_periods') }}
 ),
 {%- endif %}
 

@@ -11,24 +11,13 @@
     month (cohort) and the month's amounts. Drives new/returning/retained
     counts, cohorts, RFM transitions and the monthly revenue mart (which so
     sums a row per customer and month instead of every order).
-    Incremental: only customers with an order (re)computed in
-    int_orders_aggregated since this table was last updated are recomputed,
-    from all of their orders, and replace their rows; so the table equals a
-    full refresh.
+    Incremental: a run recomputes the customers whose orders
+    cv_changed_customer_orders selects, from all of their orders.
 -#}
 with
 
-{% if is_incremental() -%}
-touched_customers as (
-    {{ cv_changed_customers() }}
-),
-
-{% endif -%}
 orders as (
-    select * from {{ ref('int_orders_aggregated') }}
-    {%- if is_incremental() %}
-    where customer_id in (select customer_id from touched_customers)
-    {%- endif %}
+    {{ cv_changed_customer_orders() }}
 ),
 
 customer_months as (

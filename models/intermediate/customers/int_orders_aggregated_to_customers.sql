@@ -8,29 +8,18 @@
 {#-
     Orders rolled up to customers. A customer with only returns (say, a
     cancellation of an order placed before the data starts) has zero orders
-    and null first/last order times.
+    and null first/last order times. Incremental: a run recomputes the
+    customers whose orders cv_changed_customer_orders selects, from all of
+    their orders.
     The purchase-day columns are the CLV summary over all of the data
     (lifetimes' periods are days for day and week units): days with a sale,
     the first and last, the sales' net revenue and that of the first day,
     so that int_customer_clv_inputs need not rescan the orders.
-    Incremental: only customers with an order (re)computed in
-    int_orders_aggregated since this table was last updated are recomputed,
-    from all of their orders, and replace their rows; so the table equals a
-    full refresh.
 -#}
 with
 
-{% if is_incremental() -%}
-touched_customers as (
-    {{ cv_changed_customers() }}
-),
-
-{% endif -%}
 orders as (
-    select * from {{ ref('int_orders_aggregated') }}
-    {%- if is_incremental() %}
-    where customer_id in (select customer_id from touched_customers)
-    {%- endif %}
+    {{ cv_changed_customer_orders() }}
 ),
 
 store_orders as (

@@ -8,8 +8,10 @@
 {#-
     Order lines rolled up to orders. An order's time is its first line's;
     all its amounts count in the month of that time. Amounts are exact
-    decimals (cv_money), so sums do not depend on row order and a rebuild or
-    an incremental run gives bit-identical results.
+    decimals (decimal(18, 4)), so sums do not depend on row order (float
+    sums do, in the last bits, which would let ties in RFM scores fall
+    differently between a full and an incremental build) and a rebuild or
+    an incremental run gives bit-identical results; marts cast to double.
 
     Incremental: only orders with lines added since the last run (lines
     numbered above the largest last_order_line_id) are recomputed, from all
@@ -40,7 +42,7 @@ order_lines as (
         order_lines.ordered_at,
         {{ cv_to_reporting_tz('order_lines.ordered_at') }} as ordered_at_local,
         order_lines.quantity,
-        {{ cv_money('order_lines.line_amount') }} as line_amount,
+        cast(order_lines.line_amount as decimal(18, 4)) as line_amount,
         order_lines.is_return,
         order_lines.store_id
     from {{ ref('stg_input__order_lines') }} as order_lines

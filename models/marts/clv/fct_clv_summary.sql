@@ -5,7 +5,8 @@ customers as (
         clv_decile,
         clv_long,
         historic_value,
-        p_alive
+        p_alive,
+        p_alive < {{ var('clv_at_risk_p_alive') }} as is_at_risk
     from {{ ref('fct_customer_clv') }}
 ),
 
@@ -16,8 +17,7 @@ deciles as (
         {{ cv_exact_sum('clv_long') }} as predicted_clv,
         {{ cv_exact_sum('historic_value') }} as historic_revenue,
         {{ cv_exact_sum(
-            'case when p_alive < ' ~ var('clv_at_risk_p_alive')
-            ~ ' then historic_value else 0 end'
+            'case when is_at_risk then historic_value else 0 end'
         ) }} as revenue_at_risk,
         {{ cv_exact_avg('p_alive') }} as avg_p_alive
     from customers

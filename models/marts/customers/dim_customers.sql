@@ -78,8 +78,17 @@ final as (
         clusters.cluster_name,
         clv.p_alive,
         clv.clv_long as predicted_clv,
-        {{ cv_lifecycle_stage('clv.p_alive', 'clv.clv_decile', 'clv.frequency') }}
-            as lifecycle_stage
+        {#- See doc lifecycle_stage; null without a CLV score (only
+            returns). #}
+        case
+            when clv.p_alive is null then null
+            when clv.p_alive < 0.3 then 'Inactive'
+            when clv.p_alive < 0.6 then 'Declining'
+            when clv.clv_decile <= 2 then 'High Value'
+            when clv.frequency = 0 then 'Developing'
+            when clv.clv_decile <= 6 then 'Regular'
+            else 'Low Activity'
+        end as lifecycle_stage
     from customers
     cross join as_of
     left join rfm

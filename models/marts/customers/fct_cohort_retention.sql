@@ -11,15 +11,8 @@ customer_months as (
     where first_order_month is not null
 ),
 
-bounds as (
-    select
-        min(order_month) as first_month,
-        max(order_month) as last_month
-    from {{ ref('int_orders_aggregated') }}
-),
-
 months as (
-    {{ cv_month_spine('bounds') }}
+    {{ cv_month_spine(ref('int_orders_aggregated'), 'order_month') }}
 ),
 
 cohorts as (

@@ -9,15 +9,8 @@ customer_months as (
     where is_active
 ),
 
-bounds as (
-    select
-        min(order_month) as first_month,
-        max(order_month) as last_month
-    from {{ ref('int_orders_aggregated') }}
-),
-
 months as (
-    {{ cv_month_spine('bounds') }}
+    {{ cv_month_spine(ref('int_orders_aggregated'), 'order_month') }}
 ),
 
 retained as (

@@ -18,15 +18,8 @@ customer_months as (
     from {{ ref('int_customers_active_monthly') }}
 ),
 
-bounds as (
-    select
-        min(order_month) as first_month,
-        max(order_month) as last_month
-    from customer_months
-),
-
 months as (
-    {{ cv_month_spine('bounds') }}
+    {{ cv_month_spine('customer_months', 'order_month') }}
 ),
 
 monthly as (

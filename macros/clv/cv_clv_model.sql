@@ -1,8 +1,3 @@
-{#-
-    The transaction model of var('clv_model') and its parameter names, in
-    the order the cv_<model>_* DuckDB functions take them (from
-    cv_clv_registry(), generated from python_udfs/clv/registry.py).
--#}
 {% macro cv_clv_model() -%}
     {%- set models = cv_clv_registry()['transaction_models'] -%}
     {%- set model = var('clv_model') -%}

@@ -5,7 +5,7 @@
         max(case when model = '{{ model.name }}' and parameter = '{{ name }}'
             then value end) as {{ name }},
         {%- endfor %}
-        {%- for name in ['p', 'q', 'v'] %}
+        {%- for name in cv_clv_registry()['gamma_gamma'] %}
         max(case when model = 'gamma_gamma' and parameter = '{{ name }}'
             then value end) as gg_{{ name }}{{ ',' if not loop.last }}
         {%- endfor %}

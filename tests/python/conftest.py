@@ -70,6 +70,26 @@ def cdnow():
     return cdnow_sample_summary()
 
 
+@pytest.fixture(scope="module")
+def lt_models(cdnow):
+    """lifetimes' own fits on CDNOW (penalizer 0), the reference the CLV
+    tests and the UDF tests compare with."""
+    import lifetimes
+    import numpy as np
+
+    x, tx, age = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    repeat = cdnow[cdnow["frequency"] > 0]
+    np.random.seed(0)  # noqa: NPY002 -- lifetimes Pareto starts from np.random
+    return {
+        "bgnbd": lifetimes.BetaGeoFitter().fit(x, tx, age),
+        "mbgnbd": lifetimes.ModifiedBetaGeoFitter().fit(x, tx, age),
+        "pareto_nbd": lifetimes.ParetoNBDFitter().fit(x, tx, age),
+        "gamma_gamma": lifetimes.GammaGammaFitter().fit(
+            repeat["frequency"], repeat["monetary_value"]
+        ),
+    }
+
+
 def require(path: Path) -> Path:
     """Skip the calling test, saying why, when a data file is absent."""
     if not path.exists():

@@ -26,21 +26,6 @@ def cdnow() -> pd.DataFrame:
     return cdnow_sample_summary().reset_index()
 
 
-@pytest.fixture(scope="module")
-def fitted(cdnow: pd.DataFrame) -> dict[str, object]:
-    x, tx, age = cdnow["frequency"], cdnow["recency"], cdnow["T"]
-    repeat = cdnow[cdnow["frequency"] > 0]
-    np.random.seed(0)  # noqa: NPY002 -- lifetimes Pareto starts from np.random
-    return {
-        "bgnbd": lifetimes.BetaGeoFitter().fit(x, tx, age),
-        "mbgnbd": lifetimes.ModifiedBetaGeoFitter().fit(x, tx, age),
-        "pareto_nbd": lifetimes.ParetoNBDFitter().fit(x, tx, age),
-        "gamma_gamma": lifetimes.GammaGammaFitter().fit(
-            repeat["frequency"], repeat["monetary_value"]
-        ),
-    }
-
-
 @pytest.fixture
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
@@ -56,7 +41,7 @@ def _params(fitter: object, keys: tuple[str, ...]) -> dict[str, float]:
 def _register_customers(
     con: duckdb.DuckDBPyConnection,
     cdnow: pd.DataFrame,
-    fitted: dict,
+    lt_models: dict,
     model: str,
     names: tuple[str, ...],
 ) -> tuple[dict[str, float], dict[str, float], pd.DataFrame]:
@@ -64,8 +49,8 @@ def _register_customers(
     customers = cdnow.sort_values("customer_id").reset_index(drop=True)
     con.register("customers_view", customers)
     return (
-        _params(fitted[model], names),
-        _params(fitted["gamma_gamma"], GG_KEYS),
+        _params(lt_models[model], names),
+        _params(lt_models["gamma_gamma"], GG_KEYS),
         customers,
     )
 
@@ -130,11 +115,11 @@ def _score(
     ).df()
 
 
-def _all_params(fitted: dict) -> dict[str, float]:
-    out = {f"bg_{k}": v for k, v in _params(fitted["bgnbd"], BG_KEYS).items()}
-    out |= {f"mbg_{k}": v for k, v in _params(fitted["mbgnbd"], BG_KEYS).items()}
-    out |= {f"pn_{k}": v for k, v in _params(fitted["pareto_nbd"], PARETO_KEYS).items()}
-    out |= _params(fitted["gamma_gamma"], GG_KEYS)
+def _all_params(fits: dict) -> dict[str, float]:
+    out = {f"bg_{k}": v for k, v in _params(fits["bgnbd"], BG_KEYS).items()}
+    out |= {f"mbg_{k}": v for k, v in _params(fits["mbgnbd"], BG_KEYS).items()}
+    out |= {f"pn_{k}": v for k, v in _params(fits["pareto_nbd"], PARETO_KEYS).items()}
+    out |= _params(fits["gamma_gamma"], GG_KEYS)
     return out
 
 
@@ -151,16 +136,16 @@ def test_register_udfs_creates_every_function(con: duckdb.DuckDBPyConnection) ->
 
 
 def test_udfs_equal_numpy_and_lifetimes(
-    con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, fitted: dict
+    con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, lt_models: dict
 ) -> None:
-    scored = _score(con, cdnow, _all_params(fitted))
+    scored = _score(con, cdnow, _all_params(lt_models))
     customers = cdnow.sort_values("customer_id")
     assert len(scored) == len(customers) == 2357
     x, tx, age, m = (
         customers[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value")
     )
     bg, mbg, pnbd, gg = (
-        fitted[k] for k in ("bgnbd", "mbgnbd", "pareto_nbd", "gamma_gamma")
+        lt_models[k] for k in ("bgnbd", "mbgnbd", "pareto_nbd", "gamma_gamma")
     )
     pb, pm = _params(bg, BG_KEYS), _params(mbg, BG_KEYS)
     pp, pg = _params(pnbd, PARETO_KEYS), _params(gg, GG_KEYS)
@@ -406,10 +391,10 @@ def test_arrow_wrapper_masks_nulls_itself() -> None:
     [("mbgnbd", BG_KEYS), ("pareto_nbd", PARETO_KEYS)],
 )
 def test_clv_udfs_of_other_models_equal_numpy(
-    con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, fitted: dict, model, names
+    con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, lt_models: dict, model, names
 ) -> None:
     params, spend_params, customers = _register_customers(
-        con, cdnow, fitted, model, names
+        con, cdnow, lt_models, model, names
     )
     args = ", ".join(str(params[k]) for k in names)
     gg = ", ".join(str(spend_params[k]) for k in GG_KEYS)
@@ -447,13 +432,13 @@ def test_clv_udfs_of_other_models_equal_numpy(
     [("bgnbd", BG_KEYS), ("mbgnbd", BG_KEYS), ("pareto_nbd", PARETO_KEYS)],
 )
 def test_forecast_udf_equals_the_separate_functions(
-    con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, fitted: dict, model, names
+    con: duckdb.DuckDBPyConnection, cdnow: pd.DataFrame, lt_models: dict, model, names
 ) -> None:
     """One cv_<model>_forecast call gives P(alive), both horizons' expected
     purchases and (times the expected spend) both horizons' CLV, as the
     single-purpose UDFs do."""
     params, spend_params, customers = _register_customers(
-        con, cdnow, fitted, model, names
+        con, cdnow, lt_models, model, names
     )
     args = ", ".join(str(params[k]) for k in names)
     gg = ", ".join(str(spend_params[k]) for k in GG_KEYS)

@@ -18,23 +18,6 @@ lifetimes = pytest.importorskip("lifetimes")
 from clv_helpers import _assert_rel, _params, _printed  # noqa: E402
 from conftest import BG_KEYS, GG_KEYS, PARETO_KEYS  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def lt_models(cdnow: pd.DataFrame) -> dict[str, object]:
-    """lifetimes fits on CDNOW (penalizer 0)."""
-    x, tx, age = cdnow["frequency"], cdnow["recency"], cdnow["T"]
-    repeat = cdnow[cdnow["frequency"] > 0]
-    np.random.seed(0)  # noqa: NPY002 -- lifetimes Pareto starts from np.random
-    return {
-        "bgnbd": lifetimes.BetaGeoFitter().fit(x, tx, age),
-        "mbgnbd": lifetimes.ModifiedBetaGeoFitter().fit(x, tx, age),
-        "pareto_nbd": lifetimes.ParetoNBDFitter().fit(x, tx, age),
-        "gamma_gamma": lifetimes.GammaGammaFitter().fit(
-            repeat["frequency"], repeat["monetary_value"]
-        ),
-    }
-
-
 # ---------------------------------------------------------------------------
 # Closed forms against lifetimes
 # ---------------------------------------------------------------------------

@@ -105,4 +105,5 @@ docs: setup
 	$(BIN)/dbt docs generate
 
 clean:
-	rm -rf target logs warehouse/*.duckdb warehouse/*.wal warehouse/duckdb_tmp
+	rm -rf target logs warehouse/*.duckdb warehouse/*.wal warehouse/*.build-lock \
+		warehouse/*.tmp-* warehouse/duckdb_tmp

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -64,6 +65,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
+
+from python_udfs import serving
 
 # The registry only: it names the scoring functions without importing them.
 from python_udfs.clv import registry
@@ -82,7 +85,14 @@ def _forecast_module() -> ModuleType:
     return importlib.import_module("python_udfs.clv.forecast")
 
 
-__all__ = ["FORECAST_FIELDS", "UDFS", "Plugin", "UdfSpec", "register_udfs"]
+__all__ = [
+    "FORECAST_FIELDS",
+    "UDFS",
+    "Plugin",
+    "UdfSpec",
+    "register_serving_udfs",
+    "register_udfs",
+]
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -413,21 +423,83 @@ def register_udfs(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return list(UDFS)
 
 
+#: Build locks this process holds, by working warehouse: dbt-duckdb may
+#: create its environment (and so this plugin) more than once per process,
+#: and a second flock on the same file from the same process would conflict.
+_BUILD_LOCKS: dict[str, serving.BuildLock] = {}
+
+
+def register_serving_udfs(conn: duckdb.DuckDBPyConnection, warehouse: str) -> list[str]:
+    """Register the SQL functions the publishing hooks call.
+
+    ``cv_serving_path()`` (where BI tools read the marts of ``warehouse``),
+    ``cv_replace_file(source, target)`` and
+    ``cv_remove_stale_temp_files(target)``: see :mod:`python_udfs.serving`.
+    Returns their names.
+    """
+    functions: dict[str, tuple[Callable[..., Any], list[str]]] = {
+        "cv_serving_path": (lambda: str(serving.serving_path(warehouse)), []),
+        "cv_replace_file": (serving.replace_file, ["VARCHAR", "VARCHAR"]),
+        "cv_remove_stale_temp_files": (
+            serving.remove_stale_temp_files,
+            ["VARCHAR"],
+        ),
+    }
+    return_types = {"cv_remove_stale_temp_files": "BIGINT"}
+    for name, (func, parameters) in functions.items():
+        try:
+            conn.remove_function(name)
+        except duckdb.InvalidInputException:
+            pass  # not registered yet
+        conn.create_function(
+            name,
+            func,
+            parameters=parameters,
+            return_type=return_types.get(name, "VARCHAR"),
+            side_effects=True,
+        )
+    return list(functions)
+
+
 class Plugin(BasePlugin):
-    """dbt-duckdb plugin registering the CLV UDFs on every connection.
+    """dbt-duckdb plugin: the build lock, the CLV UDFs, publishing functions.
 
     Enable it in ``profiles.yml``::
 
         plugins:
           - module: python_udfs.duckdb_plugin
 
+    When dbt creates it (before DuckDB opens the warehouse) it takes the
+    warehouse's build lock (:class:`python_udfs.serving.BuildLock`), waiting
+    up to ``CV_BUILD_LOCK_WAIT_SECONDS`` (default 0) for another build.
+
     References
     ----------
     .. [1] dbt-duckdb ``README.md``, section "Writing Your Own Plugins".
     """
 
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        """Take the build lock of the warehouse dbt is about to open.
+
+        Parameters
+        ----------
+        plugin_config : dict
+            The plugin's ``config`` from the profile (unused).
+
+        Raises
+        ------
+        RuntimeError
+            (:class:`python_udfs.serving.BuildLockedError`) naming the build
+            that holds the lock; dbt reports it as a connection error.
+        """
+        path = getattr(self.creds, "path", None)
+        if not path or path == ":memory:" or path in _BUILD_LOCKS:
+            return
+        wait = float(os.environ.get("CV_BUILD_LOCK_WAIT_SECONDS") or 0)
+        _BUILD_LOCKS[path] = serving.BuildLock(path, wait_seconds=wait)
+
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        """Register the UDFs of :data:`UDFS` on ``conn``.
+        """Register the UDFs of :data:`UDFS` and the publishing functions.
 
         Parameters
         ----------
@@ -435,3 +507,4 @@ class Plugin(BasePlugin):
             The connection dbt-duckdb opened.
         """
         register_udfs(conn)
+        register_serving_udfs(conn, getattr(self.creds, "path", None) or ":memory:")

@@ -16,6 +16,7 @@ from python_udfs.report.render import (
     DEFAULT_WAREHOUSE_PATH,
     render_report,
 )
+from python_udfs.serving import serving_path
 
 __all__ = ["main"]
 
@@ -39,8 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--warehouse",
-        default=os.environ.get("CV_WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH),
-        help="DuckDB warehouse (default: $CV_WAREHOUSE_PATH or %(default)s)",
+        default=str(
+            serving_path(os.environ.get("CV_WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH))
+        ),
+        help="DuckDB file with the marts (default: the serving snapshot of the "
+        "build, $CV_SERVING_PATH or beside $CV_WAREHOUSE_PATH: %(default)s)",
     )
     parser.add_argument(
         "--out", default=DEFAULT_OUT_PATH, help="output HTML (default: %(default)s)"
@@ -63,10 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except duckdb.IOException as error:  # e.g. locked by a running dbt build
+    except duckdb.IOException as error:  # e.g. the working file, locked by dbt
         print(
-            f"error: cannot open {args.warehouse} read-only ({error}); if dbt is "
-            "building it, wait for the build to finish",
+            f"error: cannot open {args.warehouse} read-only ({error}); read the "
+            "serving snapshot a build publishes, not the warehouse it writes",
             file=sys.stderr,
         )
         return 1

@@ -32,7 +32,8 @@ from python_udfs.report.warehouse import _Warehouse
 
 __all__ = ["DEFAULT_OUT_PATH", "DEFAULT_WAREHOUSE_PATH", "render_report"]
 
-#: Default warehouse, relative to the working directory (as in the dbt profile).
+#: Default working warehouse, relative to the working directory (as in the dbt
+#: profile); the report reads its serving snapshot (python_udfs.serving).
 DEFAULT_WAREHOUSE_PATH = "warehouse/customer_value.duckdb"
 #: Default output file, relative to the working directory.
 DEFAULT_OUT_PATH = "reports/customer_value.html"
@@ -90,8 +91,9 @@ def render_report(
     warehouse = Path(warehouse_path)
     if not warehouse.exists():
         raise FileNotFoundError(
-            f"warehouse not found: {warehouse} (build it with `make build` or "
-            "`dbt build`, or pass --warehouse / set CV_WAREHOUSE_PATH)"
+            f"warehouse not found: {warehouse} (a `dbt build` or `make build` "
+            "that ends without errors publishes the marts there; or pass "
+            "--warehouse, or set CV_SERVING_PATH / CV_WAREHOUSE_PATH)"
         )
     run_results = Path(run_results_path or Path("target") / "run_results.json")
     started = time.perf_counter()

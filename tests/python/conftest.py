@@ -142,31 +142,45 @@ def _dbt_executable() -> str:
     return str(candidate) if candidate.exists() else shutil.which("dbt") or "dbt"
 
 
+def dbt_invocation(
+    tmp_path: Path,
+    args: list[str],
+    dbt_vars: dict | None = None,
+    warehouse: Path | None = None,
+) -> tuple[list[str], dict[str, str], Path]:
+    """The command, environment and warehouse of one dbt run against a
+    warehouse in tmp_path (for tests that start dbt themselves)."""
+    warehouse = warehouse or tmp_path / "warehouse.duckdb"
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "CV_WAREHOUSE_PATH": str(warehouse),
+        # The serving snapshot beside the warehouse, whatever the caller set.
+        "CV_SERVING_PATH": "",
+        "CV_DUCKDB_TEMP_DIR": str(tmp_path / "duckdb_tmp"),
+        "CV_TARGET": "test",
+    }
+    command = [
+        _dbt_executable(),
+        *args,
+        "--target-path",
+        str(tmp_path / "target"),
+        "--log-path",
+        str(tmp_path / "logs"),
+    ]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    return command, env, warehouse
+
+
 def make_dbt_runner(tmp_path: Path):
     """Return a function that runs dbt against a fresh warehouse in tmp_path."""
 
     def _run(
         args: list[str], dbt_vars: dict | None = None, warehouse: Path | None = None
     ) -> DbtResult:
-        warehouse = warehouse or tmp_path / "warehouse.duckdb"
-        env = {
-            **os.environ,
-            "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "CV_WAREHOUSE_PATH": str(warehouse),
-            "CV_DUCKDB_TEMP_DIR": str(tmp_path / "duckdb_tmp"),
-            "CV_TARGET": "test",
-        }
-        command = [
-            _dbt_executable(),
-            *args,
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ]
-        if dbt_vars:
-            command += ["--vars", json.dumps(dbt_vars)]
+        command, env, warehouse = dbt_invocation(tmp_path, args, dbt_vars, warehouse)
         done = subprocess.run(
             command,
             cwd=PROJECT_DIR,

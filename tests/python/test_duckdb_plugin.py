@@ -340,7 +340,11 @@ def test_plugin_configure_connection_registers_udfs() -> None:
     try:
         assert not _registered(connection)
         plugin.configure_connection(connection)
-        assert _registered(connection) == set(UDFS)
+        assert _registered(connection) == set(UDFS) | {
+            "cv_serving_path",
+            "cv_replace_file",
+            "cv_remove_stale_temp_files",
+        }
         got = connection.execute(
             "select cv_bgnbd_p_alive(0.24, 4.4, 0.79, 2.43, 0, 0, 38)"
         ).fetchone()[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -287,11 +288,20 @@ def test_missing_warehouse_fails_with_a_hint(tmp_path):
     assert report.main(["--warehouse", str(tmp_path / "nope.duckdb")]) == 1
 
 
-def test_cli_reads_the_warehouse_from_the_environment(
-    warehouse, tmp_path, monkeypatch, capsys
+@pytest.mark.parametrize("variable", ["CV_WAREHOUSE_PATH", "CV_SERVING_PATH"])
+def test_cli_reads_the_serving_snapshot_from_the_environment(
+    warehouse, tmp_path, monkeypatch, capsys, variable
 ):
+    """By default the report reads the serving snapshot: CV_SERVING_PATH, or
+    the file beside the working warehouse CV_WAREHOUSE_PATH names."""
     monkeypatch.chdir(tmp_path)  # no target/run_results.json here
-    monkeypatch.setenv("CV_WAREHOUSE_PATH", str(warehouse))
+    monkeypatch.delenv("CV_SERVING_PATH", raising=False)
+    served = tmp_path / "w_serving.duckdb"
+    shutil.copy(warehouse, served)
+    if variable == "CV_WAREHOUSE_PATH":
+        monkeypatch.setenv(variable, str(tmp_path / "w.duckdb"))
+    else:
+        monkeypatch.setenv(variable, str(served))
 
     assert report.main([]) == 0
 

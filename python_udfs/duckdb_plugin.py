@@ -496,7 +496,13 @@ class Plugin(BasePlugin):
         if not path or path == ":memory:" or path in _BUILD_LOCKS:
             return
         wait = float(os.environ.get("CV_BUILD_LOCK_WAIT_SECONDS") or 0)
-        _BUILD_LOCKS[path] = serving.BuildLock(path, wait_seconds=wait)
+        lock = serving.BuildLock(path, wait_seconds=wait)
+        try:
+            serving.check_no_reader(path)
+        except serving.BuildLockedError:
+            lock.release()
+            raise
+        _BUILD_LOCKS[path] = lock
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Register the UDFs of :data:`UDFS` and the publishing functions.

@@ -33,6 +33,7 @@ import glob
 import json
 import os
 import socket
+import struct
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = [
     "TEMP_MARK",
     "BuildLock",
     "BuildLockedError",
+    "check_no_reader",
     "lock_path",
     "remove_stale_temp_files",
     "replace_file",
@@ -188,6 +190,40 @@ class BuildLock:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def check_no_reader(warehouse: str | os.PathLike[str]) -> None:
+    """Refuse, with the project's message, when a process holds ``warehouse``.
+
+    DuckDB locks its file with a POSIX record lock, a writer's or a reader's;
+    a BI tool that opened the working warehouse instead of the serving
+    snapshot would make the build fail with DuckDB's ``Could not set lock
+    on file`` and a traceback. Asked before DuckDB opens the file (a record
+    lock taken and dropped here would also drop DuckDB's own).
+
+    Raises
+    ------
+    BuildLockedError
+        Naming the process (where the system tells it) and the snapshot
+        that readers should open instead.
+    """
+    path = Path(warehouse)
+    if not path.exists():
+        return
+    with open(path, "rb") as handle:
+        probe = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        try:
+            answer = fcntl.fcntl(handle.fileno(), fcntl.F_GETLK, probe + b"\0" * 4)
+            kind, _, _, _, pid = struct.unpack("hhqqi", answer[: len(probe)])
+        except OSError:  # the system cannot say: let DuckDB find out
+            return
+    if kind != fcntl.F_UNLCK:
+        raise BuildLockedError(
+            f"customer_value: process {pid} has the working warehouse {path} "
+            "open, so the build cannot write it. BI tools and other readers "
+            f"should open the serving snapshot {serving_path(path)} instead; "
+            "close that connection and run again."
+        )
 
 
 def _describe_holder(path: Path) -> str:

@@ -111,3 +111,34 @@ def test_a_waiting_lock_is_taken_when_the_holder_ends(tmp_path):
         assert str(os.getpid()) in serving.lock_path(warehouse).read_text()
     finally:
         lock.release()
+
+
+def test_a_reader_of_the_working_warehouse_is_named(tmp_path, monkeypatch):
+    """A process holding the working warehouse open (a BI tool pointed at
+    the wrong file) is refused with the project's message naming it and
+    the snapshot to read instead; with no reader, nothing is raised."""
+    monkeypatch.delenv("CV_SERVING_PATH", raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    serving.check_no_reader(warehouse)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], "
+            "read_only=True); print('open', flush=True); time.sleep(30)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        with pytest.raises(serving.BuildLockedError) as caught:
+            serving.check_no_reader(warehouse)
+        assert f"process {reader.pid} has the working warehouse" in str(caught.value)
+        assert "w_serving.duckdb" in str(caught.value)
+    finally:
+        reader.kill()
+        reader.wait()
+    serving.check_no_reader(warehouse)

@@ -158,8 +158,9 @@ def _settle(
         f"{names[k]} -> {side}" for k, side in zip(boundary, sides, strict=True)
     )
     message = (
-        f"{message}. On a boundary of the parameter space, where the "
-        f"likelihood is flat: {limit_text}"
+        "On a boundary of the parameter space, where the likelihood is flat: "
+        + limit_text
         + (f" ({'; '.join(unique)})" if unique else "")
+        + f". Optimizer: {message}"
     )
     return _Settled(theta, value, iterations, converged, message, boundary)

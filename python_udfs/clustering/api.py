@@ -12,7 +12,6 @@ import pandas as pd
 from python_udfs.clustering.features import (
     CUSTOMER_ID,
     FEATURE_COLUMNS,
-    ClusteringError,
     ClusteringWarning,
     TooFewCustomersError,
     _as_int,

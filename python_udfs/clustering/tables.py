@@ -35,7 +35,7 @@ CLUSTERING_STATUSES = ("clustered", "k_reduced", "not_clustered")
 
 
 def choose_k_table(df: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
-    """Diagnostics of :func:`choose_k` with what the data allowed.
+    """Return the diagnostics of :func:`choose_k` with what the data allowed.
 
     Parameters
     ----------
@@ -109,7 +109,7 @@ def _not_clustered(method: str, reason: str) -> pd.DataFrame:
 def cluster_with_chosen_k(
     df: pd.DataFrame, diagnostics: pd.DataFrame, **kwargs: object
 ) -> pd.DataFrame:
-    """Assignments with the k that ``diagnostics`` chose, or none.
+    """Return the assignments with the k that ``diagnostics`` chose, or none.
 
     Parameters
     ----------

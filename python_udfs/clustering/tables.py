@@ -127,13 +127,18 @@ def cluster_with_chosen_k(
         ``ClusteringResult.assignments`` of ``cluster_customers`` with the
         chosen ``k`` (``customer_id``, ``cluster_id``, ``cluster_name``,
         ``method``, ``k``, ``distance_to_centroid``); no rows, with those
-        columns and types, when no k was chosen (``not_clustered``).
+        columns and types (``customer_id`` as text when the input's ids are
+        objects), when no k was chosen (``not_clustered``).
     """
     chosen = diagnostics.loc[diagnostics["chosen"].astype(bool), "k"]
     if chosen.empty:
+        # An empty object column would reach the warehouse untyped.
+        id_dtype = df[CUSTOMER_ID].dtype
         return pd.DataFrame(
             {
-                CUSTOMER_ID: pd.Series([], dtype=df[CUSTOMER_ID].dtype),
+                CUSTOMER_ID: pd.Series(
+                    [], dtype="str" if id_dtype == object else id_dtype
+                ),
                 "cluster_id": pd.Series([], dtype="int64"),
                 "cluster_name": pd.Series([], dtype="str"),
                 "method": pd.Series([], dtype="str"),

@@ -23,8 +23,14 @@ final as (
         case
             when status.clustering_status = 'not_clustered'
                 then 'No customer clusters, too few distinct customers ('
-                || status.message || '; ' || cast(customers.customers as varchar)
-                || ' customers): fct_customer_clusters, dim_cluster_profiles '
+                || status.message
+                || case
+                    when status.message like 'need at least 2 customers%'
+                        then ''
+                    else ', among ' || cast(customers.customers as varchar)
+                        || ' customers'
+                end
+                || '): fct_customer_clusters, dim_cluster_profiles '
                 || 'and fct_clustering_diagnostics are empty and the '
                 || 'cluster columns of dim_customers are null. Fix: more '
                 || 'data (clustering needs 2 customers with different '

@@ -43,8 +43,8 @@ fits as (
 period as (
     select
         {{ period_end }} as period_end,
-        max(case when not is_spend_model then customers_fitted end)
-            as customers
+        cast(max(case when not is_spend_model then customers_fitted end)
+            as bigint) as customers
     from fits
 ),
 
@@ -103,17 +103,19 @@ final as (
                     cast(period.period_end as varchar), 'the observation end'
                 )
             when 'no_repeat_customers'
-                then 'no repeat customers ('
+                then 'no repeat customers (of '
                 || cast(period.customers as varchar)
-                || ' customers, none bought in two different '
+                || ', none bought in two different '
                 || '{{ cv_clv_time_unit() }}s)'
-            else 'too few customers ('
-                || cast(failed.customers_fitted as varchar)
+            else 'too few '
                 || case
                     when failed.model = 'gamma_gamma'
-                        then ' repeat customers with positive spend'
-                    else ' customers'
-                end || '; the fit needs at least 10)'
+                        then 'repeat customers with positive spend'
+                    else 'customers'
+                end || ' to fit '
+                || failed.model || ' ('
+                || cast(cast(failed.customers_fitted as bigint) as varchar)
+                || ', it needs at least 10)'
         end
         {%- else %}
         || failed.model || ' did not converge ('

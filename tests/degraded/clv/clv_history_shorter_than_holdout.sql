@@ -47,9 +47,9 @@ final as (
         {%- endif %}
         || ' but the first purchase was on '
         || cast(first_purchase_date as varchar) || ' ('
-        || cast(history_days as varchar) || ' days of history), so no '
+        || cast(history_days as varchar) || ' day(s) of history), so no '
         || 'customer is in it and fct_clv_validation is empty. Fix: '
-        || 'clv_holdout_days below ' || cast(history_days as varchar)
+        || 'clv_holdout_days of at most ' || cast(history_days as varchar)
         || ' (e.g. --vars ''{clv_holdout_days: '
         || cast(greatest(history_days // 2, 1) as varchar)
         || '}'') or clv_calibration_end between '

@@ -12,8 +12,10 @@
         {%- set messages = found.columns[0].values() | list -%}
         {%- if messages and cv_clv_required() -%}
             {{ exceptions.raise_compiler_error(
-                messages | join(' ') ~ ' [clv_required is true: set it to'
-                ~ ' false to build the rest and only warn.]'
+                messages | join(' ') ~ ' [clv_required is true, so the'
+                ~ ' build stops here and the models after this test keep'
+                ~ ' their last state; with false it goes on as described'
+                ~ ' and only warns.]'
             ) }}
         {%- endif -%}
         {%- for message in messages -%}

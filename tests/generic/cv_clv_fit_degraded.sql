@@ -59,7 +59,8 @@ final as (
         {%- endif %}
         || ' on a parameter boundary, published as its best point ('
         || fits.model || ': ' || fits.boundary_values || '; converged = '
-        || cast(fits.converged as varchar) || ') and scored from it. '
+        || cast(fits.converged as varchar) || ') and '
+        || '{{ "scored" if fit == "main" else "validated" }} from it. '
         || split_part(fits.message, '. Optimizer: ', 1)
         || '. Fix, for an interior fit: a longer history, a small '
         || 'clv_penalizer (e.g. 0.001) or another clv_model.' as message
@@ -134,7 +135,9 @@ final as (
             when failed.failure_reason = 'no_customers'
                 then 'check input_path and the observation end '
                 || '(clv_observation_end, as_of_date)'
-            else 'a longer history (or clv_time_unit: day)'
+            when failed.failure_reason = 'no_repeat_customers'
+                then 'a longer history (or clv_time_unit: day)'
+            else 'more customers (a longer or wider input)'
         end
         || ', or clv_enabled: false to build without CLV.'
         {%- else %}

@@ -40,7 +40,7 @@ def _build_degraded(run_dbt, dbt_vars: dict, expected: set[str]) -> DbtResult:
     required = run_dbt(["build"], {**dbt_vars, "clv_required": True})
     assert required.returncode != 0
     assert "Traceback" not in required.output
-    assert "clv_required is true" in required.output
+    assert "clv_required is true, so the build stops here" in required.output
     assert any(message in required.output for message in warned.values())
     return result
 

@@ -137,7 +137,8 @@ def cluster_with_chosen_k(
         return pd.DataFrame(
             {
                 CUSTOMER_ID: pd.Series(
-                    [], dtype="str" if id_dtype == object else id_dtype
+                    [],
+                    dtype="str" if pd.api.types.is_object_dtype(id_dtype) else id_dtype,
                 ),
                 "cluster_id": pd.Series([], dtype="int64"),
                 "cluster_name": pd.Series([], dtype="str"),

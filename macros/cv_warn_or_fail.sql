@@ -19,7 +19,9 @@
             ) }}
         {%- endif -%}
         {%- for message in messages -%}
-            {%- do exceptions.warn('[WARNING] ' ~ model.name ~ ': ' ~ message) -%}
+            {%- do exceptions.warn(
+                '[WARNING] ' ~ model.name ~ ': ' ~ message
+            ) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ rows_sql }}

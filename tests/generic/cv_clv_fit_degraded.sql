@@ -7,7 +7,9 @@
     parameter boundary). One row per fit, with a message naming the cause,
     what the build did instead and the fix, which cv_warn_or_fail prints
     (or fails the build with, under clv_required). -#}
-{%- set observation_end = cv_clv_observation_end(ref('int_orders_aggregated')) %}
+{%- set observation_end = cv_clv_observation_end(
+    ref('int_orders_aggregated')
+) %}
 {%- set period_end = observation_end if fit == 'main'
     else cv_clv_calibration_end(observation_end) %}
 {%- set consequence = 'fct_customer_clv and fct_clv_summary are empty, the '

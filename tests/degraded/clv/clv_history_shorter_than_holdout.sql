@@ -3,7 +3,9 @@
     there is nothing to validate on and fct_clv_validation is empty. Reads
     only models upstream of fct_clv_validation, so that with clv_required
     the error comes before the mart is replaced. -#}
-{%- set observation_end = cv_clv_observation_end(ref('int_orders_aggregated')) %}
+{%- set observation_end = cv_clv_observation_end(
+    ref('int_orders_aggregated')
+) %}
 {% set rows_sql %}
 with
 

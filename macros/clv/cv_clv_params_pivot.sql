@@ -10,4 +10,13 @@
             then value end) as gg_{{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ params_relation }}
+    {#- No row when a fit was not made (fit_status not_fitted): whatever
+        scores from it is empty instead of null. #}
+    having count(
+        case
+            when model in ('{{ model.name }}', 'gamma_gamma')
+                and fit_status = 'not_fitted'
+                then 1
+        end
+    ) = 0
 {%- endmacro %}

@@ -93,7 +93,10 @@ Bad input
   naming the column(s) and the count. Nothing is imputed (the upstream SQL
   never produces them).
 * Fewer than 2 customers, or fewer than 2 distinct feature vectors:
-  :class:`ClusteringError`.
+  :class:`TooFewCustomersError` (a :class:`ClusteringError`). The dbt
+  models call :func:`choose_k_table` and :func:`cluster_with_chosen_k`
+  (module ``tables``), which record it (``clustering_status``
+  ``not_clustered``, no assignments) instead of raising.
 * A constant feature (after the transform): dropped with a
   :class:`ClusteringWarning`. All features constant means a single distinct
   point, hence :class:`ClusteringError`.
@@ -134,8 +137,10 @@ Modules
 ``features`` (warehouse names, input checks, :func:`prepare_features`),
 ``fit`` (K-Means and Ward fits, nearest-centre assignment), ``quality``
 (silhouette, Davies-Bouldin, Calinski-Harabasz, the choice of ``k``),
-``profiles`` (ids by value score, names, profiles) and ``api``
-(:func:`cluster_customers`, :func:`choose_k`, :func:`select_k`).
+``profiles`` (ids by value score, names, profiles), ``api``
+(:func:`cluster_customers`, :func:`choose_k`, :func:`select_k`) and
+``tables`` (what the dbt models return: :func:`choose_k_table`,
+:func:`cluster_with_chosen_k`).
 """
 
 from python_udfs.clustering.api import (
@@ -152,12 +157,19 @@ from python_udfs.clustering.features import (
     TRANSFORMS,
     ClusteringError,
     ClusteringWarning,
+    TooFewCustomersError,
     input_columns,
     parse_features,
     prepare_features,
 )
+from python_udfs.clustering.tables import (
+    CLUSTERING_STATUSES,
+    choose_k_table,
+    cluster_with_chosen_k,
+)
 
 __all__ = [
+    "CLUSTERING_STATUSES",
     "CUSTOMER_ID",
     "FEATURE_COLUMNS",
     "METHODS",
@@ -166,10 +178,13 @@ __all__ = [
     "ClusteringError",
     "ClusteringResult",
     "ClusteringWarning",
+    "TooFewCustomersError",
     "choose_k",
+    "choose_k_table",
     "input_columns",
     "parse_features",
     "cluster_customers",
+    "cluster_with_chosen_k",
     "prepare_features",
     "select_k",
 ]

@@ -12,8 +12,8 @@ import pandas as pd
 from python_udfs.clustering.features import (
     CUSTOMER_ID,
     FEATURE_COLUMNS,
-    ClusteringError,
     ClusteringWarning,
+    TooFewCustomersError,
     _as_int,
     _check_customer_ids,
     _check_k,
@@ -374,7 +374,9 @@ def _prepare_and_evaluate(
     _check_sizes(sample_size, kmeans_sample_size, n_init, random_seed)
     _require_columns(df, [CUSTOMER_ID, *FEATURE_COLUMNS])
     if len(df) < 2:
-        raise ClusteringError(f"need at least 2 customers to cluster, got {len(df)}")
+        raise TooFewCustomersError(
+            f"need at least 2 customers to cluster, got {len(df)}"
+        )
     already_sorted = _check_customer_ids(df[CUSTOMER_ID])
 
     data = df[[CUSTOMER_ID, *FEATURE_COLUMNS]]

@@ -14,6 +14,7 @@ __all__ = [
     "TRANSFORMS",
     "ClusteringError",
     "ClusteringWarning",
+    "TooFewCustomersError",
     "input_columns",
     "parse_features",
     "prepare_features",
@@ -37,6 +38,16 @@ _DISTINCT_PROBE_ROWS = 4096  # rows looked at first when enough distinct ones wi
 
 class ClusteringError(ValueError):
     """Input data that cannot be clustered (see the package docstring)."""
+
+
+class TooFewCustomersError(ClusteringError):
+    """Fewer than 2 customers, or fewer than 2 distinct ones in feature space.
+
+    The data cannot support clustering (a production build leaves the
+    clusters empty instead of failing, see
+    :func:`python_udfs.clustering.tables.choose_k_table`); the other
+    :class:`ClusteringError` cases are bad input.
+    """
 
 
 class ClusteringWarning(UserWarning):
@@ -263,7 +274,9 @@ def _prepare_features(
         raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
     _require_columns(df, features)
     if len(df) < 2:
-        raise ClusteringError(f"need at least 2 customers to cluster, got {len(df)}")
+        raise TooFewCustomersError(
+            f"need at least 2 customers to cluster, got {len(df)}"
+        )
 
     notes: list[str] = []
     columns: list[np.ndarray] = []
@@ -289,7 +302,7 @@ def _prepare_features(
         columns.append(values)
         used.append(column)
     if not used:
-        raise ClusteringError(
+        raise TooFewCustomersError(
             f"every feature in {features} is constant: all customers are the same "
             "point, nothing to cluster"
         )
@@ -317,7 +330,7 @@ def _count_distinct(X: np.ndarray, enough: int | None = None) -> int:
 
 def _feasible_ks(ks: list[int], n_distinct: int, warned: list[str]) -> list[int]:
     if n_distinct < 2:
-        raise ClusteringError(
+        raise TooFewCustomersError(
             f"need at least 2 distinct customers in feature space, got {n_distinct}"
         )
     if ks[-1] <= n_distinct:

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from scipy.special import hyp2f1
 
 from . import registry
+from ._boundary import _settle
 from .fitting import (
     ClvFitError,
     FitResult,
@@ -29,7 +30,6 @@ from .fitting import (
     _check_penalizer,
     _check_sample,
     _dot,
-    _raise_if_failed,
     _run_lbfgs,
     _standard_errors,
     _validate_rfm,
@@ -61,7 +61,8 @@ def _prepare(
     if max_age <= 0:
         raise ClvFitError(
             "max(T) is 0: every customer first purchased at the observation "
-            "end. Move the observation end later."
+            "end. Move the observation end later.",
+            reason="no_repeat_customers",
         )
     scale = 1.0 / max_age
     x_unique, inverse = np.unique(x, return_inverse=True)
@@ -83,6 +84,15 @@ def _prepare(
     )
 
 
+#: What the limits of the dropout parameters mean, for the message of a
+#: boundary fit (see :func:`python_udfs.clv._boundary._settle`).
+_NO_DROPOUT = (
+    "the no-dropout limit: the mean dropout probability a/(a+b) -> 0, "
+    "nobody is seen to leave, so p_alive is close to 1"
+)
+_NO_DROPOUT_LIMITS = {("a", "0"): _NO_DROPOUT, ("b", "infinity"): _NO_DROPOUT}
+
+
 def _fit_beta_geo(
     model: str,
     make_objective: Callable[[_RfmPrepared, float], Any],
@@ -100,25 +110,32 @@ def _fit_beta_geo(
     total = _check_sample(x, w, min_customers)
     data = _prepare(x, tx, age, w)
     objective = make_objective(data, penalizer)
-    res, converged = _run_lbfgs(objective, 4, max_iterations)
-    _raise_if_failed(model, res, converged)
-    scaled = np.exp(res.x)
+    names = registry.TRANSACTION_MODELS[model].parameters
+    end = _settle(
+        model,
+        objective,
+        _run_lbfgs(objective, 4, max_iterations),
+        max_iterations,
+        names,
+        limits=_NO_DROPOUT_LIMITS,
+    )
+    scaled = np.exp(end.theta)
     params = scaled.copy()
     params[1] /= data.scale  # alpha back to original time units
     penalty = penalizer * float(np.sum(scaled**2))
-    log_lik = -(float(res.fun) - penalty) * total + np.log(data.scale) * data.sum_wx
-    names = registry.TRANSACTION_MODELS[model].parameters
-    ses = _standard_errors(objective, res.x, params, total, names)
+    log_lik = -(end.fun - penalty) * total + np.log(data.scale) * data.sum_wx
+    ses = _standard_errors(objective, end.theta, params, total, names, end.boundary)
     return FitResult(
         model=model,
         params={k: float(v) for k, v in zip(names, params, strict=True)},
         log_likelihood=float(log_lik),
-        mean_neg_log_likelihood=float(res.fun),
+        mean_neg_log_likelihood=end.fun,
         n_customers=total,
-        iterations=int(res.nit),
-        converged=converged,
-        message=str(res.message),
+        iterations=end.iterations,
+        converged=end.converged,
+        message=end.message,
         standard_errors=ses,
+        at_boundary=tuple(names[k] for k in end.boundary),
     )
 
 

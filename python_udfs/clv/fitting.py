@@ -9,9 +9,11 @@ Used by every model module of :mod:`python_udfs.clv`:
   forms) and :func:`group_triples`;
 * the optimiser: L-BFGS-B from lifetimes' start (``_run_lbfgs``), with BLAS
   pinned to one thread (``_single_threaded_blas``), its failure checks
-  (``_raise_if_failed``), the penalised mean objective
+  (``_raise_if_failed``), the objective of some parameters with the others
+  held (``_restricted``), the penalised mean objective
   (``_penalised_nll``) and lifetimes-style standard errors
-  (``_standard_errors``).
+  (``_standard_errors``). Optima on a boundary of the parameter space:
+  :mod:`python_udfs.clv._boundary`.
 
 References
 ----------
@@ -57,8 +59,36 @@ _FIX_HINT = (
 )
 
 
+#: Why a fit failed (:attr:`ClvFitError.reason`): data too thin for the
+#: model, which a production build records instead of failing on
+#: (:data:`DATA_REASONS`), or inputs that break the model's assumptions.
+DATA_REASONS = (
+    "no_customers",
+    "too_few_customers",
+    "no_repeat_customers",
+    "not_converged",
+)
+_REASONS = (*DATA_REASONS, "invalid_input")
+
+
 class ClvFitError(ValueError):
-    """A CLV model cannot be fitted to the given data; the message says why."""
+    """A CLV model cannot be fitted to the given data; the message says why.
+
+    Parameters
+    ----------
+    message : str
+        The cause and what to change.
+    reason : str, default "invalid_input"
+        One of :data:`DATA_REASONS` (the data cannot support the model:
+        no customers, too few, no repeat customers, no convergence) or
+        ``"invalid_input"`` (inputs that break the model's assumptions).
+    """
+
+    def __init__(self, message: str, reason: str = "invalid_input") -> None:
+        if reason not in _REASONS:
+            raise ValueError(f"unknown ClvFitError reason {reason!r}")
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -93,7 +123,14 @@ class FitResult:
     standard_errors : dict[str, float] | None
         Standard errors as lifetimes computes them (inverse Hessian of the
         penalised mean objective, delta method from log parameters); ``None``
-        for Pareto/NBD, where lifetimes has none either.
+        for Pareto/NBD, where lifetimes has none either. At a boundary they
+        are those of the free parameters with the boundary ones held (NaN
+        for the boundary ones).
+    at_boundary : tuple[str, ...]
+        Parameters on a boundary of the parameter space (tending to 0 or
+        infinity where the likelihood is flat; see the module docstring),
+        empty for an interior optimum. A boundary fit that L-BFGS-B did not
+        report as converged has ``converged`` False.
     """
 
     model: str
@@ -105,6 +142,7 @@ class FitResult:
     converged: bool
     message: str
     standard_errors: dict[str, float] | None
+    at_boundary: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -181,7 +219,8 @@ def _validate_rfm(
     if x.size == 0 or tx.size == 0 or age.size == 0:
         raise ClvFitError(
             "Empty input: no customers to fit. Check the upstream filter and "
-            "the observation end date."
+            "the observation end date.",
+            reason="no_customers",
         )
     w = np.ones_like(x) if weights is None else _to_float(weights, "weights")
     _check_columns({"frequency": x, "recency": tx, "T": age, "weights": w})
@@ -204,18 +243,23 @@ def _check_sample(x: FloatArray, w: FloatArray, min_customers: int) -> float:
     """Check weights/size/repeat purchases; return the weight total."""
     total = float(w.sum())
     if total <= 0:
-        raise ClvFitError("All weights are zero; pass positive customer counts.")
+        raise ClvFitError(
+            "All weights are zero; pass positive customer counts.",
+            reason="no_customers",
+        )
     if total < min_customers:
         raise ClvFitError(
             f"Only {total:g} customers, fewer than min_customers="
             f"{min_customers}; the model cannot be estimated reliably. Widen "
-            "the cohort or lower `min_customers` deliberately."
+            "the cohort or lower `min_customers` deliberately.",
+            reason="too_few_customers",
         )
     if float(w[x > 0].sum()) == 0.0:
         raise ClvFitError(
             "No repeat customers (every frequency is 0): purchase rate and "
             "dropout cannot be identified. Extend the observation window or use "
-            "a finer `clv_time_unit`."
+            "a finer `clv_time_unit`.",
+            reason="no_repeat_customers",
         )
     return total
 
@@ -307,13 +351,18 @@ def _run_lbfgs(
     objective: Objective,
     n_params: int,
     max_iterations: int,
+    theta0: FloatArray | None = None,
 ) -> tuple[OptimizeResult, bool]:
-    """Minimise ``objective`` (value, gradient) from lifetimes' start 0.1."""
-    theta0 = np.full(n_params, _THETA0)
+    """Minimise ``objective`` (value, gradient) from lifetimes' start 0.1.
+
+    ``theta0`` starts elsewhere (the refit of the free parameters of a
+    boundary optimum, :func:`_settle`).
+    """
+    start = np.full(n_params, _THETA0) if theta0 is None else theta0
     with np.errstate(all="ignore"), _single_threaded_blas():
         res = minimize(
             objective,
-            theta0,
+            start,
             jac=True,
             method="L-BFGS-B",
             options={**_LBFGS_OPTIONS, "maxiter": max_iterations},
@@ -333,18 +382,35 @@ def _raise_if_failed(
     if not (np.all(np.isfinite(res.x)) and np.isfinite(res.fun)):
         raise ClvFitError(
             f"{model} fit produced a non-finite result (log-params {res.x}, "
-            f"objective {res.fun}). {hint}"
+            f"objective {res.fun}). {hint}",
+            reason="not_converged",
         )
     if np.any(np.abs(res.x) > 700):
         raise ClvFitError(
             f"{model} fit diverged: a parameter under/overflows "
-            f"(log-params {res.x}). {hint}"
+            f"(log-params {res.x}). {hint}",
+            reason="not_converged",
         )
     if not converged:
         raise ClvFitError(
             f"{model} fit did not converge after {res.nit} iterations "
-            f"({res.message}). {hint}"
+            f"({res.message}). {hint}",
+            reason="not_converged",
         )
+
+
+def _restricted(objective: Objective, theta: FloatArray, fixed: list[int]) -> Objective:
+    """``objective`` of the free log-parameters, the ``fixed`` ones held."""
+    free = np.ones(theta.size, dtype=bool)
+    free[fixed] = False
+
+    def restricted(theta_free: FloatArray) -> tuple[float, FloatArray]:
+        full = theta.copy()
+        full[free] = theta_free
+        value, grad = objective(full)
+        return value, grad[free]
+
+    return restricted
 
 
 def _standard_errors(
@@ -353,6 +419,7 @@ def _standard_errors(
     params: FloatArray,
     total_weight: float,
     names: tuple[str, ...],
+    fixed: list[int] | None = None,
 ) -> dict[str, float]:
     r"""Compute lifetimes-style standard errors from a finite-difference Hessian.
 
@@ -360,8 +427,20 @@ def _standard_errors(
     the penalised mean objective in log-parameters; then
     :math:`se(p_k) = p_k\sqrt{[H^{-1}]_{kk}/\sum w}` (delta method), as in
     ``BaseFitter._compute_variance_matrix``. Entries are NaN when :math:`H`
-    is singular or not positive definite.
+    is singular or not positive definite. With ``fixed`` (the parameters
+    of a boundary optimum), :math:`H` is that of the other parameters with
+    those held, and the fixed ones get NaN.
     """
+    if fixed:
+        free = [k for k in range(theta.size) if k not in fixed]
+        inner = _standard_errors(
+            _restricted(objective, theta, fixed),
+            theta[free],
+            params[free],
+            total_weight,
+            tuple(names[k] for k in free),
+        )
+        return {name: inner.get(name, float("nan")) for name in names}
     k = theta.size
     hess = np.empty((k, k))
     for j in range(k):

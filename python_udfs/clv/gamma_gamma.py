@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
 from . import registry
+from ._boundary import _settle
 from .fitting import (
     ClvFitError,
     FitResult,
@@ -34,7 +35,6 @@ from .fitting import (
     _check_penalizer,
     _dot,
     _penalised_nll,
-    _raise_if_failed,
     _run_lbfgs,
     _standard_errors,
     _to_float,
@@ -111,7 +111,8 @@ def fit_gamma_gamma(
     if x.size == 0 or m.size == 0:
         raise ClvFitError(
             "Empty input: no customers to fit. Check the upstream filter and "
-            "the observation end date."
+            "the observation end date.",
+            reason="no_customers",
         )
     w = np.ones_like(x) if weights is None else _to_float(weights, "weights")
     _check_columns({"frequency": x, "monetary_value": m, "weights": w})
@@ -122,7 +123,8 @@ def fit_gamma_gamma(
         raise ClvFitError(
             "Gamma-Gamma needs repeat customers with positive spend "
             "(frequency > 0 and monetary_value > 0); there are none. Extend the "
-            "observation window or check the monetary column."
+            "observation window or check the monetary column.",
+            reason="no_repeat_customers",
         )
     x, m, w = x[keep], m[keep], w[keep]
     total = float(w.sum())
@@ -130,7 +132,8 @@ def fit_gamma_gamma(
         raise ClvFitError(
             f"Only {total:g} repeat customers with positive spend, fewer than "
             f"min_customers={min_customers}; widen the cohort or lower "
-            "`min_customers` deliberately."
+            "`min_customers` deliberately.",
+            reason="too_few_customers",
         )
     log_m, log_x = np.log(m), np.log(x)
     wx = w * x
@@ -164,21 +167,30 @@ def fit_gamma_gamma(
         return ll, np.array([d_p, d_q, d_v])
 
     objective = _penalised_nll(log_likelihood, total, penalizer)
-    res, converged = _run_lbfgs(objective, 3, max_iterations)
-    _raise_if_failed("gamma_gamma", res, converged, _GG_FIX_HINT)
-    params = np.exp(res.x)
-    penalty = penalizer * float(np.sum(params**2))
     names = registry.GAMMA_GAMMA.parameters
+    end = _settle(
+        "gamma_gamma",
+        objective,
+        _run_lbfgs(objective, 3, max_iterations),
+        max_iterations,
+        names,
+        _GG_FIX_HINT,
+    )
+    params = np.exp(end.theta)
+    penalty = penalizer * float(np.sum(params**2))
     return FitResult(
         model="gamma_gamma",
         params={k: float(v) for k, v in zip(names, params, strict=True)},
-        log_likelihood=float(-(float(res.fun) - penalty) * total),
-        mean_neg_log_likelihood=float(res.fun),
+        log_likelihood=float(-(end.fun - penalty) * total),
+        mean_neg_log_likelihood=end.fun,
         n_customers=total,
-        iterations=int(res.nit),
-        converged=converged,
-        message=str(res.message),
-        standard_errors=_standard_errors(objective, res.x, params, total, names),
+        iterations=end.iterations,
+        converged=end.converged,
+        message=end.message,
+        standard_errors=_standard_errors(
+            objective, end.theta, params, total, names, end.boundary
+        ),
+        at_boundary=tuple(names[k] for k in end.boundary),
     )
 
 

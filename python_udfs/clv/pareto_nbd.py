@@ -181,7 +181,8 @@ def fit_pareto_nbd(
     if max_age <= 0:
         raise ClvFitError(
             "max(T) is 0: every customer first purchased at the observation "
-            "end. Move the observation end later."
+            "end. Move the observation end later.",
+            reason="no_repeat_customers",
         )
     scale = 1.0 / max_age
     mean_w = total / x.size  # lifetimes divides by the mean weight of the rows

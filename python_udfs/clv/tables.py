@@ -5,22 +5,35 @@ r"""The CLV fit as a warehouse table: what the dbt Python models return.
 (frequency, recency, T) triples and Gamma-Gamma on the repeat customers, and
 returns one row per parameter, plus the frequency-monetary correlation
 (:func:`frequency_monetary_correlation`) that Gamma-Gamma assumes to be
-near 0 (see :mod:`python_udfs.clv.gamma_gamma`).
+near 0 (see :mod:`python_udfs.clv.gamma_gamma`), each with its
+``fit_status`` (converged, on a parameter boundary, or not fitted).
 :func:`fit_clv_params_from_config` is what the models
 ``int_clv_params_fitted`` and ``int_clv_calibration_params_fitted`` call
-with the frame they loaded and their config values.
+with the frame they loaded and their config values: it records a fit the
+data cannot support (no customers, too few, no repeat customers, no
+convergence) as ``not_fitted`` rows instead of raising, so that the build
+goes on without CLV and the data tests of ``tests/degraded/`` say why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from . import registry
-from .fitting import ClvFitError, FitResult, FloatArray, _arrays, _dot, group_triples
+from .fitting import (
+    DATA_REASONS,
+    ClvFitError,
+    FitResult,
+    FloatArray,
+    _arrays,
+    _dot,
+    group_triples,
+)
 
 __all__ = [
     "FIT_INPUT_COLUMNS",
@@ -50,7 +63,25 @@ _PARAMS_TABLE_COLUMNS = [
     "converged",
     "iterations",
     "message",
+    "fit_status",
+    "is_at_boundary",
+    "failure_reason",
 ]
+_PARAMS_TABLE_TYPES = {
+    "model": "str",
+    "parameter": "str",
+    "value": "float64",
+    "standard_error": "float64",
+    "customers_fitted": "float64",
+    "log_likelihood": "float64",
+    "mean_neg_log_likelihood": "float64",
+    "converged": "bool",
+    "iterations": "int64",
+    "message": "str",
+    "fit_status": "str",
+    "is_at_boundary": "bool",
+    "failure_reason": "str",
+}
 
 
 def _is_lexsorted(keys: Sequence[FloatArray]) -> bool:
@@ -70,6 +101,7 @@ def fit_clv_params_table(
     customers: pd.DataFrame,
     model: str = "bgnbd",
     penalizer: float = 0.0,
+    on_failure: str = "raise",
 ) -> pd.DataFrame:
     r"""Fit a transaction model and Gamma-Gamma; return one row per parameter.
 
@@ -92,18 +124,35 @@ def fit_clv_params_table(
         Transaction model.
     penalizer : float
         L2 penalizer of both fits (lifetimes' ``penalizer_coef``).
+    on_failure : {"raise", "record"}
+        What a fit that the data cannot support does (a
+        :class:`ClvFitError` whose ``reason`` is one of
+        :data:`~python_udfs.clv.fitting.DATA_REASONS`: no customers, too
+        few, no repeat customers, no convergence): raise, or give rows
+        with ``fit_status`` ``not_fitted``, null values and the cause in
+        ``message`` (what a production build publishes; the other fit is
+        still made). Other errors (inputs that break the model's
+        assumptions) always raise.
 
     Returns
     -------
     pandas.DataFrame
         ``model``, ``parameter``, ``value``, ``standard_error``,
         ``customers_fitted``, ``log_likelihood``, ``mean_neg_log_likelihood``,
-        ``converged``, ``iterations``, ``message``.
+        ``converged``, ``iterations``, ``message``, ``fit_status``
+        (``converged``; ``boundary``: a parameter on a flat boundary of the
+        parameter space, see :mod:`python_udfs.clv._boundary`, the
+        published point is the best one, ``converged`` says whether the
+        optimiser reported convergence; ``not_fitted``), ``is_at_boundary``
+        (this parameter is one of the boundary ones) and ``failure_reason``
+        (the :class:`ClvFitError` reason of a ``not_fitted`` row, else
+        null).
 
     Raises
     ------
     ClvFitError
-        When a fit cannot work; the message names the cause and what to
+        When a fit cannot work and ``on_failure`` is ``"raise"`` (or the
+        inputs are invalid); the message names the cause and what to
         change.
     """
     if model not in registry.TRANSACTION_MODELS:
@@ -111,6 +160,8 @@ def fit_clv_params_table(
             f"unknown CLV model {model!r}: use one of "
             + ", ".join(sorted(registry.TRANSACTION_MODELS))
         )
+    if on_failure not in ("raise", "record"):
+        raise ValueError(f"on_failure must be 'raise' or 'record', got {on_failure!r}")
     missing = [c for c in _WAREHOUSE_COLUMNS if c not in customers.columns]
     if missing:
         raise ClvFitError(f"CLV inputs lack columns: {', '.join(missing)}")
@@ -125,79 +176,145 @@ def fit_clv_params_table(
     if not _is_lexsorted(keys):
         order = np.lexsort(keys[::-1])
         data = {name: values[order] for name, values in data.items()}
-    try:
-        transaction, spend = _fit_both(data, model, float(penalizer))
-    except ClvFitError as error:
-        raise ClvFitError(
-            f"{error} To build everything else without CLV, set the dbt var "
-            "clv_enabled: false."
-        ) from error
     repeat = (data["frequency"] > 0) & (data["monetary_value"] > 0)
-    parameters = (
-        (transaction, registry.TRANSACTION_MODELS[model].parameters),
-        (spend, registry.GAMMA_GAMMA.parameters),
+    fits = _fit_both(data, repeat, model, float(penalizer), on_failure)
+    parameters = zip(
+        fits,
+        (
+            registry.TRANSACTION_MODELS[model].parameters,
+            registry.GAMMA_GAMMA.parameters,
+        ),
+        strict=True,
     )
-    rows = [
-        {
-            "model": fit.model,
-            "parameter": name,
-            "value": fit.params[name],
-            "standard_error": (fit.standard_errors or {}).get(name, np.nan),
-            "customers_fitted": fit.n_customers,
-            "log_likelihood": fit.log_likelihood,
-            "mean_neg_log_likelihood": fit.mean_neg_log_likelihood,
-            "converged": fit.converged,
-            "iterations": fit.iterations,
-            "message": fit.message,
-        }
-        for fit, names in parameters
-        for name in names
-    ]
-    rows.append(
-        {
-            "model": "diagnostics",
-            "parameter": "frequency_monetary_correlation",
-            "value": frequency_monetary_correlation(
-                data["frequency"][repeat], data["monetary_value"][repeat]
-            ),
-            "standard_error": np.nan,
-            "customers_fitted": float(repeat.sum()),
-            "log_likelihood": np.nan,
-            "mean_neg_log_likelihood": np.nan,
-            "converged": True,
-            "iterations": 0,
-            "message": "Pearson correlation among repeat customers",
-        }
-    )
+    rows = [_parameter_row(fit, name) for fit, names in parameters for name in names]
+    rows.append(_correlation_row(data, repeat))
     table = pd.DataFrame(rows, columns=_PARAMS_TABLE_COLUMNS)
-    return table.astype(
-        {
-            "model": "str",
-            "parameter": "str",
-            "value": "float64",
-            "standard_error": "float64",
-            "customers_fitted": "float64",
-            "log_likelihood": "float64",
-            "mean_neg_log_likelihood": "float64",
-            "converged": "bool",
-            "iterations": "int64",
-            "message": "str",
-        }
-    )
+    return table.astype(_PARAMS_TABLE_TYPES)
+
+
+@dataclass(frozen=True)
+class _NotFitted:
+    """A fit the data could not support (``on_failure="record"``)."""
+
+    model: str
+    n_customers: float
+    error: ClvFitError
 
 
 def _fit_both(
-    data: dict[str, FloatArray], model: str, penalizer: float
-) -> tuple[FitResult, FitResult]:
+    data: dict[str, FloatArray],
+    repeat: NDArray[np.bool_],
+    model: str,
+    penalizer: float,
+    on_failure: str,
+) -> tuple[FitResult | _NotFitted, FitResult | _NotFitted]:
     """Transaction model on weighted triples, Gamma-Gamma on repeat spend."""
-    x, tx, age, weights = group_triples(data["frequency"], data["recency"], data["T"])
-    fit_transaction = registry.TRANSACTION_MODELS[model].function("fit")
-    transaction = fit_transaction(x, tx, age, weights=weights, penalizer=penalizer)
-    repeat = (data["frequency"] > 0) & (data["monetary_value"] > 0)
-    spend = registry.GAMMA_GAMMA.function("fit")(
-        data["frequency"][repeat], data["monetary_value"][repeat], penalizer=penalizer
+
+    def transaction() -> FitResult:
+        x, tx, age, weights = group_triples(
+            data["frequency"], data["recency"], data["T"]
+        )
+        fit = registry.TRANSACTION_MODELS[model].function("fit")
+        return fit(x, tx, age, weights=weights, penalizer=penalizer)
+
+    def spend() -> FitResult:
+        fit = registry.GAMMA_GAMMA.function("fit")
+        if not repeat.any() and repeat.size:
+            # Gamma-Gamma's own message for "no repeat customers" (it keeps
+            # the same customers: frequency > 0 and monetary value > 0).
+            return fit(data["frequency"], np.zeros(repeat.size), penalizer=penalizer)
+        return fit(
+            data["frequency"][repeat],
+            data["monetary_value"][repeat],
+            penalizer=penalizer,
+        )
+
+    return (
+        _attempt(transaction, model, float(repeat.size), on_failure),
+        _attempt(spend, "gamma_gamma", float(repeat.sum()), on_failure),
     )
-    return transaction, spend
+
+
+def _attempt(
+    fit: Callable[[], FitResult], model: str, n_customers: float, on_failure: str
+) -> FitResult | _NotFitted:
+    """Run ``fit``; a data failure raises (with the dbt hint) or is recorded."""
+    try:
+        return fit()
+    except ClvFitError as error:
+        if on_failure == "record" and error.reason in DATA_REASONS:
+            return _NotFitted(model, n_customers, error)
+        raise ClvFitError(
+            f"{error} To build everything else without CLV, set the dbt var "
+            "clv_enabled: false.",
+            reason=error.reason,
+        ) from error
+
+
+def _parameter_row(fit: FitResult | _NotFitted, name: str) -> dict[str, object]:
+    """Return the table row of parameter ``name`` of a fit or a failed one."""
+    if isinstance(fit, _NotFitted):
+        return {
+            "model": fit.model,
+            "parameter": name,
+            "value": np.nan,
+            "standard_error": np.nan,
+            "customers_fitted": fit.n_customers,
+            "log_likelihood": np.nan,
+            "mean_neg_log_likelihood": np.nan,
+            "converged": False,
+            "iterations": 0,
+            "message": str(fit.error),
+            "fit_status": "not_fitted",
+            "is_at_boundary": False,
+            "failure_reason": fit.error.reason,
+        }
+    return {
+        "model": fit.model,
+        "parameter": name,
+        "value": fit.params[name],
+        "standard_error": (fit.standard_errors or {}).get(name, np.nan),
+        "customers_fitted": fit.n_customers,
+        "log_likelihood": fit.log_likelihood,
+        "mean_neg_log_likelihood": fit.mean_neg_log_likelihood,
+        "converged": fit.converged,
+        "iterations": fit.iterations,
+        "message": fit.message,
+        "fit_status": "boundary" if fit.at_boundary else "converged",
+        "is_at_boundary": name in fit.at_boundary,
+        "failure_reason": None,
+    }
+
+
+def _correlation_row(
+    data: dict[str, FloatArray], repeat: NDArray[np.bool_]
+) -> dict[str, object]:
+    """Return the ``diagnostics`` row: frequency-monetary correlation."""
+    value = frequency_monetary_correlation(
+        data["frequency"][repeat], data["monetary_value"][repeat]
+    )
+    known = bool(np.isfinite(value))
+    return {
+        "model": "diagnostics",
+        "parameter": "frequency_monetary_correlation",
+        "value": value,
+        "standard_error": np.nan,
+        "customers_fitted": float(repeat.sum()),
+        "log_likelihood": np.nan,
+        "mean_neg_log_likelihood": np.nan,
+        "converged": known,
+        "iterations": 0,
+        "message": "Pearson correlation among repeat customers"
+        + (
+            ""
+            if known
+            else ": undefined with fewer than 2 repeat customers with positive "
+            "spend, or a constant frequency or spend"
+        ),
+        "fit_status": "converged" if known else "not_fitted",
+        "is_at_boundary": False,
+        "failure_reason": None if known else "too_few_customers",
+    }
 
 
 def fit_clv_params_from_config(
@@ -225,10 +342,15 @@ def fit_clv_params_from_config(
     Returns
     -------
     pandas.DataFrame
-        :func:`fit_clv_params_table` of ``customers``.
+        :func:`fit_clv_params_table` of ``customers`` with
+        ``on_failure="record"``: a fit the data cannot support gives
+        ``not_fitted`` rows, so the dbt model never raises for it.
     """
     return fit_clv_params_table(
-        customers, model=str(clv_model), penalizer=float(clv_penalizer)
+        customers,
+        model=str(clv_model),
+        penalizer=float(clv_penalizer),
+        on_failure="record",
     )
 
 

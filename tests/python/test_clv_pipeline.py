@@ -221,11 +221,14 @@ def test_no_repeat_customers_fails_with_cause_and_fix(run_dbt, tmp_path):
         + "\n".join(rows)
         + "\n"
     )
+    # A production build degrades instead (tests/python/test_degraded_builds.py);
+    # clv_required makes it fail, from the fit's warning test.
     result = run_dbt(
-        ["run", "--select", "+int_clv_params_fitted"],
-        {"input_path": str(path)},
+        ["build", "--select", "+int_clv_params_fitted"],
+        {"input_path": str(path), "clv_required": True},
     )
     assert result.returncode != 0
-    assert "No repeat customers" in result.output
+    assert "no repeat customers" in result.output
     assert "clv_enabled: false" in result.output
     assert "int_clv_params_fitted" in result.output
+    assert "Traceback" not in result.output

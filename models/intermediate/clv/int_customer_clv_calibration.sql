@@ -19,13 +19,7 @@ dates as (
         ref('int_orders_aggregated')
     ) %}
     select
-        {%- if var('clv_calibration_end') %}
-        cast('{{ var("clv_calibration_end") }}' as date) as calibration_end,
-        {%- else %}
-        cast({{ dbt.dateadd(
-            'day', -(var('clv_holdout_days') | int), observation_end
-        ) }} as date) as calibration_end,
-        {%- endif %}
+        {{ cv_clv_calibration_end(observation_end) }} as calibration_end,
         {{ observation_end }} as observation_end
 ),
 

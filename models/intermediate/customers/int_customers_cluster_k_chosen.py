@@ -1,4 +1,4 @@
-from python_udfs.clustering import choose_k, input_columns, parse_features
+from python_udfs.clustering import choose_k_table, input_columns, parse_features
 from python_udfs.relations import load_columns
 
 
@@ -10,7 +10,7 @@ def model(dbt, session):
     customers = load_columns(
         dbt.ref("fct_customer_rfm"), input_columns(features), order_by=["customer_id"]
     )
-    return choose_k(
+    return choose_k_table(
         customers,
         method=dbt.config.get("cluster_method"),
         k=dbt.config.get("cluster_k"),

@@ -1,4 +1,4 @@
-from python_udfs.clustering import cluster_customers, input_columns, parse_features
+from python_udfs.clustering import cluster_with_chosen_k, input_columns, parse_features
 from python_udfs.relations import load_columns
 
 
@@ -10,11 +10,10 @@ def model(dbt, session):
     customers = load_columns(
         dbt.ref("fct_customer_rfm"), input_columns(features), order_by=["customer_id"]
     )
-    diagnostics = dbt.ref("int_customers_cluster_k_chosen").df()
-    return cluster_customers(
+    return cluster_with_chosen_k(
         customers,
+        dbt.ref("int_customers_cluster_k_chosen").df(),
         method=dbt.config.get("cluster_method"),
-        k=int(diagnostics.loc[diagnostics["chosen"], "k"].iloc[0]),
         features=features,
         transform=dbt.config.get("cluster_transform"),
         scaling=dbt.config.get("cluster_scaling"),
@@ -22,4 +21,4 @@ def model(dbt, session):
         kmeans_sample_size=int(dbt.config.get("cluster_fit_sample_size")),
         n_init=int(dbt.config.get("cluster_n_init")),
         random_seed=int(dbt.config.get("cluster_random_seed")),
-    ).assignments
+    )

@@ -1,7 +1,10 @@
 with
 
 diagnostics as (
+    {#- Without a k (clustering_status not_clustered: too few distinct
+        customers) there is nothing to diagnose: the mart is empty. -#}
     select * from {{ ref('int_customers_cluster_k_chosen') }}
+    where k is not null
 ),
 
 final as (

@@ -5,10 +5,12 @@ params as (
 ),
 
 observation as (
+    {#- From the orders rather than the CLV inputs, so that a fit with no
+        customer to fit still says up to when it looked. -#}
     select
-        max(observation_end) as observation_end,
-        max(time_unit) as time_unit
-    from {{ ref('int_customer_clv_inputs') }}
+        {{ cv_clv_observation_end(ref('int_orders_aggregated')) }}
+            as observation_end,
+        '{{ cv_clv_time_unit() }}' as time_unit
 ),
 
 final as (
@@ -20,7 +22,10 @@ final as (
         cast(params.customers_fitted as bigint) as customers_fitted,
         cast(params.log_likelihood as double) as log_likelihood,
         cast(params.converged as boolean) as converged,
+        cast(params.fit_status as varchar) as fit_status,
+        cast(params.is_at_boundary as boolean) as is_at_boundary,
         cast(params.iterations as integer) as iterations,
+        cast(params.message as varchar) as message,
         cast(observation.time_unit as varchar) as time_unit,
         cast(observation.observation_end as date) as observation_end,
         cast({{ var('clv_penalizer') }} as double) as penalizer,

@@ -16,6 +16,13 @@ rfm as (
     from {{ ref('fct_customer_rfm') }}
 ),
 
+segment_map as (
+    select
+        segment,
+        fallback_lifecycle_stage
+    from {{ ref('rfm_segment_map') }}
+),
+
 clusters as (
     select
         customer_id,
@@ -43,6 +50,12 @@ clv as (
         cast(null as integer) as frequency
     where false
     {%- endif %}
+),
+
+clv_model as (
+    {#- fct_customer_clv scores every customer with a purchase, or nobody
+        (the model was not fitted, or CLV is switched off). #}
+    select count(*) > 0 as is_scored from clv
 ),
 
 as_of as (
@@ -78,9 +91,12 @@ final as (
         clusters.cluster_name,
         clv.p_alive,
         clv.clv_long as predicted_clv,
-        {#- See doc lifecycle_stage; null without a CLV score (only
-            returns). #}
+        {#- See doc lifecycle_stage: from the CLV model, or from the RFM
+            segment when there is none; null for a customer with only
+            returns. #}
         case
+            when not clv_model.is_scored
+                then segment_map.fallback_lifecycle_stage
             when clv.p_alive is null then null
             when clv.p_alive < 0.3 then 'Inactive'
             when clv.p_alive < 0.6 then 'Declining'
@@ -91,8 +107,11 @@ final as (
         end as lifecycle_stage
     from customers
     cross join as_of
+    cross join clv_model
     left join rfm
         on customers.customer_id = rfm.customer_id
+    left join segment_map
+        on rfm.segment = segment_map.segment
     left join clusters
         on customers.customer_id = clusters.customer_id
     left join clv

@@ -130,7 +130,8 @@ def _share_takeaway(
     ``largest_text`` (appended) the row of most ``customers`` when its
     ``key`` differs, else the sentence ends there.
     """
-    top = df.loc[df["revenue_share"].idxmax()]
+    # A share is null where the total net revenue is 0 (only returns, say).
+    top = df.loc[df["revenue_share"].fillna(0).idxmax()]
     largest = df.loc[df["customers"].idxmax()]
     if largest[key] != top[key]:
         return top_text(top) + largest_text(largest)

@@ -35,6 +35,13 @@ def _segments_section(wh: _Warehouse, ctx: _Context) -> _Section:
     )
     if isinstance(df, _Section):
         return df
+    if not df["customers"].sum():
+        return _empty_section(
+            "segments",
+            title,
+            "No customer has a sale up to the as-of date, so none has an RFM "
+            "segment (fct_rfm_segment_summary lists the segments with 0).",
+        )
     takeaway = _share_takeaway(
         df,
         "segment",

@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import EVENTS_SAMPLE, ONLINE_RETAIL, DbtResult, require
 
+from python_udfs import report
+from python_udfs.serving import serving_path
+
 _WARNING = re.compile(r"\[WARNING\] (\w+): (.*)")
 
 
@@ -37,6 +40,10 @@ def _build_degraded(run_dbt, dbt_vars: dict, expected: set[str]) -> DbtResult:
     for name, message in warned.items():
         assert "Fix" in message, (name, message)
         assert f"WARN 1 {name} " in result.output
+    # The report renders from what the build published, without a traceback.
+    served = serving_path(result.warehouse)
+    out = result.warehouse.parent / "report.html"
+    assert report.main(["--warehouse", str(served), "--out", str(out)]) == 0
     required = run_dbt(["build"], {**dbt_vars, "clv_required": True})
     assert required.returncode != 0
     assert "Traceback" not in required.output

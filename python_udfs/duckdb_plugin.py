@@ -53,7 +53,6 @@ References
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -67,6 +66,7 @@ import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from python_udfs import serving
+from python_udfs._imports import import_serially
 
 # The registry only: it names the scoring functions without importing them.
 from python_udfs.clv import registry
@@ -82,7 +82,7 @@ def _forecast_module() -> ModuleType:
     An ``import`` is thread-safe (the import lock), and once loaded this is
     a dict lookup.
     """
-    return importlib.import_module("python_udfs.clv.forecast")
+    return import_serially("python_udfs.clv.forecast")[0]
 
 
 __all__ = [

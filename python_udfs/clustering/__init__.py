@@ -143,13 +143,18 @@ Modules
 :func:`cluster_with_chosen_k`).
 """
 
-from python_udfs.clustering.api import (
+from python_udfs._imports import import_serially
+
+# scikit-learn and scipy first, one thread at a time (see python_udfs._imports).
+import_serially("sklearn.cluster", "sklearn.metrics", "scipy.cluster.hierarchy")
+
+from python_udfs.clustering.api import (  # noqa: E402
     ClusteringResult,
     choose_k,
     cluster_customers,
     select_k,
 )
-from python_udfs.clustering.features import (
+from python_udfs.clustering.features import (  # noqa: E402
     CUSTOMER_ID,
     FEATURE_COLUMNS,
     METHODS,
@@ -162,7 +167,7 @@ from python_udfs.clustering.features import (
     parse_features,
     prepare_features,
 )
-from python_udfs.clustering.tables import (
+from python_udfs.clustering.tables import (  # noqa: E402
     CLUSTERING_STATUSES,
     choose_k_table,
     cluster_with_chosen_k,

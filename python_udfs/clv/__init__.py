@@ -66,8 +66,9 @@ References
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from python_udfs._imports import import_serially
 
 #: The public names, by the module of this package that defines them.
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -121,7 +122,9 @@ def __getattr__(name: str) -> Any:
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    # One thread at a time: the module imports scipy (python_udfs._imports).
+    (imported,) = import_serially(f"{__name__}.{module}")
+    value = getattr(imported, name)
     globals()[name] = value  # later look-ups skip this function
     return value
 

@@ -30,12 +30,13 @@ from what this module generates.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from python_udfs._imports import import_serially
 
 __all__ = [
     "GAMMA_GAMMA",
@@ -100,7 +101,7 @@ class TransactionModel:
         Callable
             The function.
         """
-        return getattr(importlib.import_module(self.module), getattr(self, role))
+        return getattr(import_serially(self.module)[0], getattr(self, role))
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class SpendModel:
         Callable
             The function; its module is imported on the first call.
         """
-        return getattr(importlib.import_module(self.module), getattr(self, role))
+        return getattr(import_serially(self.module)[0], getattr(self, role))
 
 
 @dataclass(frozen=True)

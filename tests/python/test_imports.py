@@ -55,6 +55,7 @@ def test_the_scientific_stack_is_imported_under_the_lock():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     imported = done.stdout
-    for name in ("sklearn.cluster", "scipy.cluster.hierarchy", "python_udfs.clv.tables"):
+    expected = ("sklearn.cluster", "scipy.cluster.hierarchy", "python_udfs.clv.tables")
+    for name in expected:
         assert f"'{name}'" in imported, imported
     assert importlib.import_module("python_udfs._imports") is _imports

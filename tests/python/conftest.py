@@ -215,3 +215,23 @@ def tampered_data_test(
 def run_dbt(tmp_path):
     """Run a dbt command against a fresh warehouse under tmp_path."""
     return make_dbt_runner(tmp_path)
+
+
+# The report tests' hand-made warehouse (tests/python/report_warehouse.py).
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    from report_warehouse import build_warehouse
+
+    return build_warehouse(tmp_path / "shop.duckdb")
+
+
+@pytest.fixture
+def warehouse_without_clv(tmp_path: Path) -> Path:
+    from report_warehouse import build_warehouse
+
+    return build_warehouse(tmp_path / "shop.duckdb", clv=False)
+
+
+@pytest.fixture
+def no_run_results(tmp_path: Path) -> Path:
+    return tmp_path / "absent_run_results.json"

@@ -20,7 +20,6 @@ from report_warehouse import (
     CLV_TAKEAWAYS,
     SECTION_TITLES,
     TAKEAWAYS,
-    build_warehouse,
     page_text,
 )
 
@@ -29,21 +28,6 @@ from python_udfs.report import render_report
 from python_udfs.report.warehouse import _QUERIES, _Warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Path:
-    return build_warehouse(tmp_path / "shop.duckdb")
-
-
-@pytest.fixture
-def warehouse_without_clv(tmp_path: Path) -> Path:
-    return build_warehouse(tmp_path / "shop.duckdb", clv=False)
-
-
-@pytest.fixture
-def no_run_results(tmp_path: Path) -> Path:
-    return tmp_path / "absent_run_results.json"
 
 
 # --------------------------------------------------------------------------

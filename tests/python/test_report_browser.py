@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_warehouse import build_warehouse
 
 from python_udfs import report
 from python_udfs.report import (
@@ -23,21 +22,6 @@ from python_udfs.report import (
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOT = PROJECT_DIR / "reports" / "test_report.png"
-
-
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Path:
-    return build_warehouse(tmp_path / "shop.duckdb")
-
-
-@pytest.fixture
-def warehouse_without_clv(tmp_path: Path) -> Path:
-    return build_warehouse(tmp_path / "shop.duckdb", clv=False)
-
-
-@pytest.fixture
-def no_run_results(tmp_path: Path) -> Path:
-    return tmp_path / "absent_run_results.json"
 
 
 # --------------------------------------------------------------------------

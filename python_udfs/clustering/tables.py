@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from python_udfs._threads import pin_one_native_thread
 from python_udfs.clustering.api import choose_k, cluster_customers
 from python_udfs.clustering.features import (
     CUSTOMER_ID,
@@ -62,6 +63,7 @@ def choose_k_table(df: pd.DataFrame, *args: object, **kwargs: object) -> pd.Data
     ClusteringError
         Bad input other than too few customers.
     """
+    pin_one_native_thread()  # dbt runs two Python models at once (_threads)
     arguments = inspect.signature(cluster_customers).bind(df, *args, **kwargs)
     arguments.apply_defaults()
     options = arguments.arguments
@@ -130,6 +132,7 @@ def cluster_with_chosen_k(
         columns and types (``customer_id`` as text when the input's ids are
         objects), when no k was chosen (``not_clustered``).
     """
+    pin_one_native_thread()  # dbt runs two Python models at once (_threads)
     chosen = diagnostics.loc[diagnostics["chosen"].astype(bool), "k"]
     if chosen.empty:
         # An empty object column would reach the warehouse untyped.

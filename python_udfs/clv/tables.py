@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from python_udfs._threads import pin_one_native_thread
+
 from . import registry
 from .fitting import (
     DATA_REASONS,
@@ -346,6 +348,7 @@ def fit_clv_params_from_config(
         ``on_failure="record"``: a fit the data cannot support gives
         ``not_fitted`` rows, so the dbt model never raises for it.
     """
+    pin_one_native_thread()  # dbt runs two Python models at once (_threads)
     return fit_clv_params_table(
         customers,
         model=str(clv_model),

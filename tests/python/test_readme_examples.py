@@ -159,9 +159,9 @@ def test_readme_examples_run_in_order_in_a_fresh_clone(tmp_path):
     assert (clone / "data" / "big" / "order_lines.parquet").exists()
     serving = clone / "warehouse" / "customer_value_serving.duckdb"
     with duckdb.connect(str(serving), read_only=True) as con:
-        inputs = con.sql(
+        inputs = con.execute(
             "select distinct input_format, input_path from fct_input_summary"
         ).fetchall()
-        customers = con.sql("select count(*) from dim_customers").fetchone()[0]
+        customers = con.execute("select count(*) from dim_customers").fetchone()[0]
     assert inputs == [("transactions", "data/sample/order_lines.parquet")]
     assert customers > 10_000
